@@ -1,0 +1,1 @@
+"""nn: neural networks defined declaratively, built only on tinygrad_edu's public API."""

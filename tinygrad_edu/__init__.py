@@ -1,0 +1,54 @@
+"""tinygrad_edu: a small reverse-mode autodiff engine over NumPy, written to be read.
+
+Reading order: tensor.py (the Tensor) -> function.py (how an op records itself) -> ops.py (every
+primitive with its derivative) -> autograd.py (the backward pass) -> gradcheck.py (checking it).
+
+    >>> import numpy as np
+    >>> from tinygrad_edu import Tensor
+    >>> W = Tensor(np.ones((2, 3)), requires_grad=True)
+    >>> loss = (Tensor([[1.0, 2.0]]) @ W).tanh().sum()
+    >>> loss.backward()
+    >>> W.grad.shape
+    (2, 3)
+
+This package never imports `nn` (the network library built on top of it).
+"""
+from .errors import (AnomalyError, ArgumentError, DTypeError, GradcheckError, GraphError,  # noqa: F401
+                     IndexOutOfRange, LabelError, ShapeError, TinygradError)
+from .tensor import Tensor  # noqa: F401  (imported first: the other modules use it)
+from .function import (Function, detect_anomaly, enable_grad, is_grad_enabled, name_scope,  # noqa: F401
+                       no_grad, record_scopes, scopes_recording)
+from .autograd import BackwardStep, Contribution, backward, grad, toposort  # noqa: F401
+from .gradcheck import GradcheckReport, gradcheck, gradgradcheck, numerical_gradient  # noqa: F401
+
+__version__ = "0.1.0"
+
+
+def softmax_cross_entropy(logits, target, reduction="mean"):
+    """Function form of Tensor.softmax_cross_entropy."""
+    return _as_tensor(logits).softmax_cross_entropy(target, reduction)
+
+
+def binary_cross_entropy_with_logits(logits, target, reduction="mean"):
+    """Function form of Tensor.binary_cross_entropy_with_logits."""
+    return _as_tensor(logits).binary_cross_entropy_with_logits(target, reduction)
+
+
+def mse(prediction, target, reduction="mean"):
+    """Function form of Tensor.mse: (prediction − target)², reduced."""
+    return _as_tensor(prediction).mse(target, reduction)
+
+
+def _as_tensor(x):
+    return x if isinstance(x, Tensor) else Tensor(x)
+
+
+__all__ = [
+    "Tensor", "Function", "no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly",
+    "name_scope", "record_scopes", "scopes_recording",
+    "backward", "grad", "toposort", "BackwardStep", "Contribution",
+    "gradcheck", "gradgradcheck", "numerical_gradient", "GradcheckReport",
+    "softmax_cross_entropy", "binary_cross_entropy_with_logits", "mse",
+    "TinygradError", "ShapeError", "IndexOutOfRange", "DTypeError", "LabelError", "ArgumentError",
+    "GraphError", "AnomalyError", "GradcheckError", "__version__",
+]

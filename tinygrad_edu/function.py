@@ -1,0 +1,348 @@
+"""Function.apply: the ONLY place where a graph edge is created.
+
+An op (see ops.py) is a subclass of Function with two methods side by side:
+
+    forward(self, *arrays, **options) -> ndarray     plain NumPy in, plain NumPy out
+    backward(self, g, *inputs, out) -> gradients     one per input (None where not needed)
+
+`apply` unwraps Tensors to arrays, runs forward, and - if gradients are wanted - keeps what backward
+will need on the op object, which becomes the output's `grad_fn`. Nothing else in the engine records
+graph edges, so `no_grad` and `detect_anomaly` live here too.
+
+In-place changes are tracked with one global counter: every in-place Tensor operation (`t += 1`,
+`t.add_(...)`, `t[i] = v`, ...) bumps it and stamps the *buffer* it wrote (views share their base's
+stamp, as in PyTorch). Each op remembers the counter value when it ran; if the counter has not moved
+since, backward knows nothing was modified (one integer comparison per op). Otherwise it checks the
+stamps of the arrays that op saved and refuses to compute a silently wrong gradient.
+Writing to `.data` with raw NumPy (`t.data[0] = 1`) bypasses the counter, as it does in PyTorch.
+"""
+import functools
+import traceback
+import weakref
+
+import numpy as np
+
+from .errors import AnomalyError, DTypeError, GraphError, IndexOutOfRange, ShapeError, TinygradError
+from .tensor import Tensor
+
+# ---------------------------------------------------------------------------------------------
+# Modes. Plain module globals: reading one costs a dictionary lookup, which keeps apply() lean.
+# (They are process-wide, not per-thread; this is a teaching library, not a server.)
+
+_grad_enabled = True
+_anomaly = False
+_epoch = 0            # number of in-place modifications so far
+_stamps = {}          # id(root buffer) -> [epoch of its last in-place change, weakref to the buffer]
+_scope = None         # label of the innermost active name_scope (drawings group ops by it)
+_scopes_on = False    # whether callers (nn's Module.__call__) should open name scopes at all
+
+
+def is_grad_enabled():
+    """True when operations are being recorded for backward."""
+    return _grad_enabled
+
+
+class _GradMode:
+    """Base of no_grad / enable_grad: a context manager that is also a decorator."""
+    mode = True
+
+    def __new__(cls, fn=None):
+        if fn is None:
+            return super().__new__(cls)
+        if not callable(fn):
+            raise TypeError(f"{cls.__name__}() takes no arguments, or a function to decorate")
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with cls():
+                return fn(*args, **kwargs)
+        return wrapper
+
+    def __enter__(self):
+        global _grad_enabled
+        self._prev = _grad_enabled
+        _grad_enabled = self.mode
+        return self
+
+    def __exit__(self, *exc):
+        global _grad_enabled
+        _grad_enabled = self._prev
+        return False
+
+    def __call__(self, fn):               # @no_grad() with parentheses
+        return type(self)(fn)
+
+
+class no_grad(_GradMode):
+    """Record nothing: `with no_grad(): ...`, `@no_grad` or `@no_grad()`.
+    Results of operations inside do not require grad; nothing is saved for backward."""
+    mode = False
+
+
+class enable_grad(_GradMode):
+    """Turn recording back on inside a no_grad block."""
+    mode = True
+
+
+class detect_anomaly:
+    """Debug mode: raise AnomalyError at the first op whose forward or backward produces NaN/inf,
+    naming the op and the line of user code that created it. Slower; for hunting bugs.
+
+        with tinygrad_edu.detect_anomaly():
+            loss = model(x).softmax_cross_entropy(y)
+            loss.backward()
+    """
+
+    def __enter__(self):
+        global _anomaly
+        self._prev = _anomaly
+        _anomaly = True
+        return self
+
+    def __exit__(self, *exc):
+        global _anomaly
+        _anomaly = self._prev
+        return False
+
+
+class name_scope:
+    """Label the ops recorded inside (nested scopes join with '/'). Drawings group ops by label;
+    `nn` opens one scope per module call while record_scopes() is active.
+
+        with record_scopes():
+            with name_scope("encoder"):
+                h = (x @ W).tanh()            # h.grad_fn.scope == "encoder"
+    """
+
+    def __init__(self, label):
+        self.label = str(label)
+
+    def __enter__(self):
+        global _scope
+        self._prev = _scope
+        _scope = self.label if _scope is None else f"{_scope}/{self.label}"
+        return self
+
+    def __exit__(self, *exc):
+        global _scope
+        _scope = self._prev
+        return False
+
+
+class record_scopes:
+    """Ask libraries built on the engine (nn) to label their ops with name_scope while active.
+    Off by default so training loops pay nothing for it."""
+
+    def __init__(self, enabled=True):
+        self.enabled = enabled
+
+    def __enter__(self):
+        global _scopes_on
+        self._prev = _scopes_on
+        _scopes_on = self.enabled
+        return self
+
+    def __exit__(self, *exc):
+        global _scopes_on
+        _scopes_on = self._prev
+        return False
+
+
+def scopes_recording():
+    """True inside record_scopes(): callers should open name_scope()s for drawings."""
+    return _scopes_on
+
+
+def _creation_site():
+    """'file:line in function' of the innermost stack frame outside this package."""
+    here = __file__.rsplit("/", 1)[0]
+    for frame in reversed(traceback.extract_stack()[:-1]):
+        if not frame.filename.startswith(here):
+            return f"{frame.filename}:{frame.lineno} in {frame.name}"
+    return "<unknown>"
+
+
+def check_finite(fn, arrays, stage):
+    """detect_anomaly(): raise if any float array among `arrays` holds NaN or inf."""
+    for i, a in enumerate(arrays):
+        if a is None:
+            continue
+        a = np.asarray(a)
+        if a.dtype.kind == "f" and not np.isfinite(a).all():
+            what = "output" if stage == "forward" else f"gradient for input {i}"
+            bad = "NaN" if np.isnan(a).any() else "inf"
+            raise AnomalyError(f"{fn.name} {stage} produced {bad} in its {what} (shape {a.shape}); "
+                               f"the op was created at {getattr(fn, 'where', '<unknown>')}")
+
+
+# ---------------------------------------------------------------------------------------------
+# In-place version stamps (see the module docstring).
+
+def _root(arr):
+    """The array that owns the memory `arr` looks at (itself, or the base of a view)."""
+    base = arr.base
+    while isinstance(base, np.ndarray):
+        arr, base = base, base.base
+    return arr
+
+
+def note_inplace(arr):
+    """Record that the buffer behind `arr` was just modified in place."""
+    global _epoch
+    _epoch += 1
+    root = _root(arr)
+    key = id(root)
+    entry = _stamps.get(key)
+    if entry is not None and entry[1]() is root:
+        entry[0] = _epoch
+    else:
+        _stamps[key] = [_epoch, weakref.ref(root, lambda _, key=key: _stamps.pop(key, None))]
+
+
+def version_of(arr):
+    """The global counter's value when the buffer behind `arr` was last modified in place (0: never)."""
+    root = _root(arr)
+    entry = _stamps.get(id(root))
+    return entry[0] if entry is not None and entry[1]() is root else 0
+
+
+def current_epoch():
+    return _epoch
+
+
+# ---------------------------------------------------------------------------------------------
+
+def describe(arrays):
+    """'(2, 3) float64 and (4,) float32' - used in error messages."""
+    parts = []
+    for a in arrays:
+        if isinstance(a, np.ndarray):
+            parts.append(f"{a.shape} {a.dtype}")
+        else:
+            parts.append(repr(a))
+    return " and ".join(parts)
+
+
+def as_constant(value, op):
+    """A non-Tensor operand of `op`: Python/NumPy scalars pass through (so a Python float never
+    upcasts float32), arrays and nested lists must be numeric."""
+    if isinstance(value, (int, float, np.generic)) and not isinstance(value, (np.str_, np.bytes_)):
+        if isinstance(value, np.generic) and value.dtype.kind not in "biuf":
+            raise DTypeError(f"{op}: unsupported operand of dtype {value.dtype}")
+        return value
+    try:
+        arr = np.asarray(value)
+    except ValueError as e:          # ragged nested lists
+        raise ShapeError(f"{op}: operand is not a rectangular array ({e})") from None
+    if arr.dtype.kind not in "biuf":
+        raise DTypeError(f"{op}: unsupported operand {type(value).__name__} with dtype {arr.dtype}; "
+                         "expected numbers (bool, int or float)")
+    return arr
+
+
+class Function:
+    """Base class of every primitive op. An instance is one node of the recorded graph: it is the
+    `grad_fn` of the tensor it produced and remembers that tensor's inputs.
+
+    Class attributes an op may set:
+        rule           its local derivative as a short label, shown by drawings (`tanh: 1 − y²`)
+        saves_inputs   backward reads the input values (default True)
+        saves_output   backward reads the output value (default False)
+    """
+    __slots__ = ("inputs", "arrays", "out", "needs", "epoch", "scope", "where")
+    rule = ""
+    saves_inputs = True
+    saves_output = False
+
+    # -- the two methods an op defines -----------------------------------------------------------
+    def forward(self, *arrays):
+        raise NotImplementedError
+
+    def backward(self, g, *inputs_and_output):
+        raise NotImplementedError
+
+    # -- graph recording -------------------------------------------------------------------------
+    @classmethod
+    def apply(cls, *args, **options):
+        """Run the op on Tensors/constants and return a Tensor; record the edge if grads are wanted."""
+        arrays = []
+        needs = []
+        record = False
+        for a in args:
+            if isinstance(a, Tensor):
+                arrays.append(a._data)
+                r = a._requires_grad
+                needs.append(r)
+                if r:
+                    record = True
+            else:
+                arrays.append(as_constant(a, cls.name))
+                needs.append(False)
+        fn = object.__new__(cls)
+        try:
+            out = fn.forward(*arrays, **options)
+        except TinygradError:
+            raise
+        except (ValueError, TypeError, IndexError) as e:
+            raise fn.error(arrays, e) from None
+        if type(out) is not np.ndarray:
+            out = np.asarray(out)
+        if _anomaly:
+            fn.where = _creation_site()
+            check_finite(fn, (out,), "forward")
+        if record and _grad_enabled:
+            fn.inputs = args
+            fn.arrays = arrays
+            fn.out = out
+            fn.needs = needs
+            fn.epoch = _epoch
+            fn.scope = _scope
+            return Tensor._make(out, fn, True)
+        return Tensor._make(out, None, False)
+
+    def error(self, arrays, exc):
+        """Turn a NumPy error from forward into one that names the op and its operands."""
+        msg = f"{self.name}: {exc} (operands: {describe(arrays)})"
+        if isinstance(exc, IndexError):
+            return IndexOutOfRange(msg)
+        if isinstance(exc, TypeError):
+            return DTypeError(msg)
+        return ShapeError(msg)
+
+    # -- presentation ----------------------------------------------------------------------------
+    def __init_subclass__(cls, **kw):
+        super().__init_subclass__(**kw)
+        if "name" not in cls.__dict__:
+            cls.name = cls.__name__.lower()
+
+    def __repr__(self):
+        return f"<{type(self).__name__}Backward>"
+
+    @property
+    def released(self):
+        """True once backward has freed what this op saved (backward without retain_graph)."""
+        return self.arrays is None
+
+    def release(self):
+        self.arrays = None
+        self.out = None
+
+    def saved_arrays(self):
+        """The arrays backward will read (for the in-place check)."""
+        saved = list(self.arrays) if self.saves_inputs else []
+        if self.saves_output:
+            saved.append(self.out)
+        return [a for a in saved if isinstance(a, np.ndarray)]
+
+    def check_not_modified(self):
+        """Raise if an array this op saved was modified in place after the op ran."""
+        for a in self.saved_arrays():
+            if version_of(a) > self.epoch:
+                raise GraphError(
+                    f"{self.name}: an array it saved for backward (shape {a.shape}, {a.dtype}) was "
+                    "modified in place after the op ran, so its gradient would be wrong. Use an "
+                    "out-of-place operation (x = x + 1 instead of x += 1), or call backward before "
+                    "modifying it.")
+
+
+Function.name = "function"

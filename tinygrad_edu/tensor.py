@@ -1,0 +1,509 @@
+"""Tensor: a NumPy array that remembers how it was computed.
+
+    x = Tensor([[1.0, 2.0]])                          # data only
+    W = Tensor(np.random.randn(2, 3), requires_grad=True)
+    loss = (x @ W).tanh().sum()                         # each op records its inputs (grad_fn)
+    loss.backward()                                     # W.grad: same shape and dtype as W
+
+Dtypes follow NumPy: nested lists of floats give float64, float32 stays float32 end to end (a Python
+scalar never upcasts it), float32 combined with float64 gives float64 (NumPy's promotion) and each
+gradient is cast back to its tensor's dtype. Only floating-point tensors can require grad: asking an
+integer tensor raises DTypeError (convert first: `Tensor(x, dtype=np.float64)`).
+
+Everything that differentiates lives elsewhere: ops.py (the primitive ops), function.py (recording),
+autograd.py (the backward pass). This file is the user-facing sugar over them.
+"""
+import numpy as np
+
+from .errors import DTypeError, GraphError, IndexOutOfRange, ShapeError
+
+
+def to_array(data, dtype=None, what="Tensor()"):
+    """Convert user data (ndarray, nested list, scalar, Tensor) to a numeric ndarray, or raise."""
+    if isinstance(data, Tensor):
+        arr = data._data
+    elif isinstance(data, np.ndarray):
+        arr = data
+    else:
+        try:
+            arr = np.asarray(data)
+        except ValueError as e:  # NumPy refuses ragged nested sequences
+            raise ShapeError(f"{what}: nested sequences are ragged, not a rectangular array ({e})") from None
+    if arr.dtype.kind not in "biuf":
+        raise DTypeError(f"{what}: expected numbers (bool, int or float), got {type(data).__name__} "
+                         f"with dtype {arr.dtype}")
+    if dtype is not None:
+        target = np.dtype(dtype)
+        if target.kind not in "biuf":
+            raise DTypeError(f"{what}: unsupported dtype {target}; use a bool, int or float dtype")
+        arr = arr.astype(target, copy=False)
+    return arr
+
+
+def _check_float(arr, what):
+    if arr.dtype.kind != "f":
+        raise DTypeError(f"{what}: only floating-point tensors can require grad, this one is {arr.dtype}; "
+                         "convert it first, e.g. Tensor(x, dtype=np.float64)")
+
+
+class Tensor:
+    """An n-dimensional array with an optional recorded history for reverse-mode autodiff.
+
+    Tensor(data, requires_grad=False, dtype=None, name=None)
+        data: ndarray (not copied when the dtype already matches), nested list or Python scalar.
+        name: optional label shown by graph drawings.
+    """
+    __slots__ = ("_data", "_grad", "_requires_grad", "_ctx", "_retain", "name", "__weakref__")
+    __array_ufunc__ = None      # `ndarray + Tensor` defers to Tensor.__radd__ instead of unwrapping us
+    __hash__ = object.__hash__  # identity hash (== is elementwise, as in NumPy and PyTorch)
+
+    def __init__(self, data, requires_grad=False, dtype=None, name=None):
+        self._data = to_array(data, dtype)
+        self._grad = None
+        self._requires_grad = False
+        self._ctx = None
+        self._retain = False
+        self.name = name
+        if requires_grad:
+            self.requires_grad_(True)
+
+    @staticmethod
+    def _make(data, ctx, requires_grad):
+        """The engine's constructor: `data` is already a valid ndarray, no checks."""
+        t = object.__new__(Tensor)
+        t._data = data
+        t._grad = None
+        t._requires_grad = requires_grad
+        t._ctx = ctx
+        t._retain = False
+        t.name = None
+        return t
+
+    # -- array-like attributes ---------------------------------------------------------------------
+    @property
+    def data(self):
+        """The underlying ndarray. Assigning replaces it (the recorded graph keeps the old one);
+        modifying it with raw NumPy bypasses the in-place check, as `.data` does in PyTorch."""
+        return self._data
+
+    @data.setter
+    def data(self, value):
+        arr = to_array(value, what="Tensor.data")
+        if self._requires_grad:
+            _check_float(arr, "Tensor.data")
+        self._data = arr
+
+    shape = property(lambda self: self._data.shape, doc="Tuple of dimensions, as in NumPy.")
+    ndim = property(lambda self: self._data.ndim, doc="Number of dimensions.")
+    dtype = property(lambda self: self._data.dtype, doc="NumPy dtype.")
+    size = property(lambda self: self._data.size, doc="Number of elements (NumPy's meaning).")
+
+    def numpy(self):
+        """The underlying ndarray (shared, not copied)."""
+        return self._data
+
+    def item(self):
+        """The single element as a Python number."""
+        if self._data.size != 1:
+            raise ShapeError(f"item(): only a tensor with one element can be converted to a Python "
+                             f"number, this one has shape {self.shape}")
+        return self._data.item()
+
+    def tolist(self):
+        return self._data.tolist()
+
+    def __array__(self, dtype=None, copy=None):
+        arr = self._data if dtype is None else self._data.astype(dtype, copy=False)
+        return arr.copy() if copy else arr
+
+    def __len__(self):
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return len(self._data)
+
+    def __iter__(self):
+        if self._data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(len(self._data)))
+
+    def __bool__(self):
+        if self._data.size != 1:
+            raise ValueError(f"the truth value of a tensor with shape {self.shape} is ambiguous; "
+                             "use .any() or .all() on .data")
+        return bool(self._data.item())
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __repr__(self):
+        body = np.array2string(self._data, separator=", ", prefix="Tensor(")
+        extras = []
+        if self._data.dtype not in (np.float64, np.int64, np.bool_):
+            extras.append(f"dtype={self._data.dtype}")
+        if self._ctx is not None:
+            extras.append(f"grad_fn=<{type(self._ctx).__name__}Backward>")
+        elif self._requires_grad:
+            extras.append("requires_grad=True")
+        if self.name:
+            extras.append(f"name={self.name!r}")
+        return "Tensor(" + ", ".join([body] + extras) + ")"
+
+    # -- autograd attributes -----------------------------------------------------------------------
+    @property
+    def requires_grad(self):
+        """Whether operations on this tensor are recorded so a gradient can reach it."""
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, flag):
+        self.requires_grad_(flag)
+
+    def requires_grad_(self, flag=True):
+        """Set requires_grad in place (leaves only) and return self."""
+        flag = bool(flag)
+        if self._ctx is not None and not flag:
+            raise GraphError("requires_grad_(False) on a tensor computed by an op; use .detach() instead")
+        if flag:
+            _check_float(self._data, "requires_grad_()")
+        self._requires_grad = flag
+        return self
+
+    @property
+    def is_leaf(self):
+        """True unless this tensor was computed by a recorded op."""
+        return self._ctx is None
+
+    @property
+    def grad_fn(self):
+        """The op that produced this tensor (None for leaves and untracked results)."""
+        return self._ctx
+
+    @property
+    def grad(self):
+        """Accumulated gradient: None until a backward reaches this tensor, then a Tensor of the same
+        shape and dtype. Leaves keep it; intermediate tensors only after retain_grad()."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        if value is not None:
+            if not isinstance(value, Tensor):
+                value = Tensor(value)
+            if value.shape != self.shape:
+                raise ShapeError(f"grad: assigned gradient has shape {value.shape}, tensor has shape {self.shape}")
+            if value.dtype != self.dtype:
+                raise DTypeError(f"grad: assigned gradient has dtype {value.dtype}, tensor has dtype {self.dtype}")
+        self._grad = value
+
+    @property
+    def _version(self):
+        """Counter value at the last in-place change of this tensor's buffer (0: never changed)."""
+        return _fn.version_of(self._data)
+
+    def retain_grad(self):
+        """Keep .grad on this intermediate tensor after backward (leaves always keep it)."""
+        if not self._requires_grad:
+            raise GraphError("retain_grad() on a tensor that does not require grad")
+        if self._ctx is not None:
+            self._retain = True
+        return self
+
+    def zero_grad(self, set_to_none=True):
+        """Forget the accumulated gradient (set it to None, or fill it with zeros)."""
+        if set_to_none or self._grad is None:
+            self._grad = None
+        else:
+            self._grad = Tensor._make(np.zeros_like(self._data), None, False)
+
+    def detach(self):
+        """A new leaf sharing this tensor's data, outside any graph."""
+        t = Tensor._make(self._data, None, False)
+        t.name = self.name
+        return t
+
+    def backward(self, grad=None, retain_graph=False, create_graph=False, trace=False):
+        """Accumulate d(self)/d(leaf) into every leaf's .grad, by reverse-mode autodiff.
+
+        grad: upstream gradient, required unless self has exactly one element; same shape as self.
+        retain_graph: keep the saved arrays so backward can run through this graph again.
+        create_graph: record the backward pass itself, so gradients can be differentiated again.
+        trace: return a list of BackwardStep records (see explain_backward) describing each step.
+        """
+        steps = [] if trace else None
+        _ag.backward([self], [grad], retain_graph=retain_graph, create_graph=create_graph, trace=steps)
+        return steps
+
+    # -- arithmetic (NumPy broadcasting; Python scalars, lists and ndarrays on either side) ---------
+    def __add__(self, other):
+        return _ops.Add.apply(self, other)
+
+    def __radd__(self, other):
+        return _ops.Add.apply(other, self)
+
+    def __sub__(self, other):
+        return _ops.Sub.apply(self, other)
+
+    def __rsub__(self, other):
+        return _ops.Sub.apply(other, self)
+
+    def __mul__(self, other):
+        return _ops.Mul.apply(self, other)
+
+    def __rmul__(self, other):
+        return _ops.Mul.apply(other, self)
+
+    def __truediv__(self, other):
+        return _ops.Div.apply(self, other)
+
+    def __rtruediv__(self, other):
+        return _ops.Div.apply(other, self)
+
+    def __neg__(self):
+        return _ops.Neg.apply(self)
+
+    def __pos__(self):
+        return self
+
+    def __pow__(self, exponent):
+        if isinstance(exponent, Tensor):
+            return (exponent * self.log()).exp()        # x ** y = exp(y log x), for x > 0
+        if not isinstance(exponent, (int, float, np.integer, np.floating)):
+            raise DTypeError(f"pow: the exponent must be a number or a Tensor, got {type(exponent).__name__}")
+        return _ops.Pow.apply(self, p=exponent)
+
+    def __rpow__(self, base):
+        return (self * float(np.log(base))).exp()      # c ** x = exp(x log c), for c > 0
+
+    def __matmul__(self, other):
+        return _ops.MatMul.apply(self, other)
+
+    def __rmatmul__(self, other):
+        return _ops.MatMul.apply(other, self)
+
+    def matmul(self, other):
+        return _ops.MatMul.apply(self, other)
+
+    # comparisons give bool tensors and are not differentiable
+    def _compare(self, other, ufunc):
+        other = other._data if isinstance(other, Tensor) else other
+        return Tensor._make(np.asarray(ufunc(self._data, other)), None, False)
+
+    def __lt__(self, other):
+        return self._compare(other, np.less)
+
+    def __le__(self, other):
+        return self._compare(other, np.less_equal)
+
+    def __gt__(self, other):
+        return self._compare(other, np.greater)
+
+    def __ge__(self, other):
+        return self._compare(other, np.greater_equal)
+
+    def __eq__(self, other):
+        return self._compare(other, np.equal)
+
+    def __ne__(self, other):
+        return self._compare(other, np.not_equal)
+
+    # -- in-place updates ----------------------------------------------------------------------------
+    # They modify the data and stamp its buffer (see function.py), so a graph that saved the old values
+    # refuses to backpropagate. While recording, they are refused on tensors that require grad:
+    # optimizers update parameters inside `with no_grad():`.
+    def _inplace(self, ufunc, other, op):
+        if _fn._grad_enabled and (self._requires_grad or (isinstance(other, Tensor) and other._requires_grad)):
+            if self._ctx is None and self._requires_grad:
+                raise GraphError(f"{op}: in-place update of a leaf tensor that requires grad while gradients "
+                                 "are being recorded; do it inside `with no_grad():` (optimizers do)")
+            raise GraphError(f"{op}: in-place operation on a tensor that takes part in a recorded graph; "
+                             "use the out-of-place form (x = x + y) instead")
+        if not self._data.flags.writeable:
+            raise GraphError(f"{op}: this tensor's data is read-only (for example a broadcast view)")
+        value = other._data if isinstance(other, Tensor) else _fn.as_constant(other, op)
+        try:
+            if ufunc is None:
+                self._data[...] = value
+            else:
+                ufunc(self._data, value, out=self._data)
+        except (ValueError, TypeError) as e:
+            kind = DTypeError if isinstance(e, TypeError) else ShapeError
+            raise kind(f"{op}: cannot update a tensor of shape {self.shape} {self.dtype} in place with "
+                       f"{_fn.describe([np.asarray(value)])}: {e}") from None
+        _fn.note_inplace(self._data)
+        return self
+
+    def __iadd__(self, other):
+        return self._inplace(np.add, other, "add_")
+
+    def __isub__(self, other):
+        return self._inplace(np.subtract, other, "sub_")
+
+    def __imul__(self, other):
+        return self._inplace(np.multiply, other, "mul_")
+
+    def __itruediv__(self, other):
+        return self._inplace(np.true_divide, other, "div_")
+
+    def add_(self, other, alpha=1):
+        """self += alpha * other, in place (alpha as in PyTorch's add_)."""
+        if alpha != 1:
+            other = (other._data if isinstance(other, Tensor) else np.asarray(other)) * alpha
+        return self._inplace(np.add, other, "add_")
+
+    def sub_(self, other, alpha=1):
+        return self.add_(other, alpha=-alpha)
+
+    def mul_(self, other):
+        return self._inplace(np.multiply, other, "mul_")
+
+    def copy_(self, src):
+        """Copy src's values into this tensor (broadcasting), in place."""
+        return self._inplace(None, src, "copy_")
+
+    def fill_(self, value):
+        return self._inplace(None, value, "fill_")
+
+    def zero_(self):
+        return self._inplace(None, 0, "zero_")
+
+    def __setitem__(self, index, value):
+        if _fn._grad_enabled and (self._requires_grad or (isinstance(value, Tensor) and value._requires_grad)):
+            self._inplace(None, value, "setitem")           # raises the right GraphError
+        value = value._data if isinstance(value, Tensor) else _fn.as_constant(value, "setitem")
+        index = _ops.normalize_index(index)
+        try:
+            self._data[index] = value
+        except IndexError as e:
+            raise IndexOutOfRange(f"setitem: {e} (tensor shape {self.shape})") from None
+        except (ValueError, TypeError) as e:
+            raise ShapeError(f"setitem: {e} (tensor shape {self.shape})") from None
+        _fn.note_inplace(self._data)
+
+    # -- reductions ----------------------------------------------------------------------------------
+    def sum(self, axis=None, keepdims=False):
+        return _ops.Sum.apply(self, axis=axis, keepdims=keepdims)
+
+    def mean(self, axis=None, keepdims=False):
+        return _ops.Mean.apply(self, axis=axis, keepdims=keepdims)
+
+    def max(self, axis=None, keepdims=False):
+        """Maximum; where several elements tie for it, the gradient is split equally among them
+        (which is also what central differences measure)."""
+        return _ops.Max.apply(self, axis=axis, keepdims=keepdims)
+
+    def min(self, axis=None, keepdims=False):
+        """Minimum (ties share the gradient equally, like max)."""
+        return -((-self).max(axis=axis, keepdims=keepdims))
+
+    def argmax(self, axis=None):
+        """Indices of the maxima (not differentiable)."""
+        return Tensor._make(np.asarray(self._data.argmax(axis=axis)), None, False)
+
+    # -- elementwise -------------------------------------------------------------------------------
+    def exp(self):
+        return _ops.Exp.apply(self)
+
+    def log(self):
+        return _ops.Log.apply(self)
+
+    def tanh(self):
+        return _ops.Tanh.apply(self)
+
+    def sigmoid(self):
+        return _ops.Sigmoid.apply(self)
+
+    def relu(self):
+        """max(x, 0); the gradient at exactly 0 is 0 (as in PyTorch and JAX)."""
+        return _ops.ReLU.apply(self)
+
+    def abs(self):
+        return _ops.Abs.apply(self)
+
+    def sqrt(self):
+        return _ops.Sqrt.apply(self)
+
+    def square(self):
+        return _ops.Pow.apply(self, p=2)
+
+    def clip(self, min=None, max=None):
+        """Limit values to [min, max]; the gradient passes where min <= x <= max."""
+        return _ops.Clip.apply(self, lo=min, hi=max)
+
+    def astype(self, dtype):
+        """Convert to another dtype (differentiable between float dtypes)."""
+        return _ops.Cast.apply(self, dtype=np.dtype(dtype))
+
+    # -- shape -------------------------------------------------------------------------------------
+    def reshape(self, *shape):
+        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+            shape = tuple(shape[0])
+        return _ops.Reshape.apply(self, shape=shape)
+
+    def flatten(self):
+        return self.reshape(-1)
+
+    def transpose(self, *axes):
+        if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
+            axes = tuple(axes[0])
+        return _ops.Transpose.apply(self, axes=axes or None)
+
+    @property
+    def T(self):
+        return _ops.Transpose.apply(self, axes=None)
+
+    def swapaxes(self, a, b):
+        axes = list(range(self._data.ndim))
+        try:
+            axes[a], axes[b] = axes[b], axes[a]
+        except IndexError:
+            raise IndexOutOfRange(f"swapaxes: axes {a}, {b} out of range for shape {self.shape}") from None
+        return _ops.Transpose.apply(self, axes=tuple(axes))
+
+    def broadcast_to(self, shape):
+        return _ops.BroadcastTo.apply(self, shape=tuple(shape))
+
+    def __getitem__(self, index):
+        """NumPy indexing: ints, slices, None, ..., bool masks and integer arrays. The gradient is
+        scattered back; repeated integer indices accumulate."""
+        return _ops.GetItem.apply(self, index=_ops.normalize_index(index))
+
+    # -- softmax family and losses -------------------------------------------------------------------
+    def softmax(self, axis=-1):
+        return _ops.Softmax.apply(self, axis=axis)
+
+    def log_softmax(self, axis=-1):
+        return _ops.LogSoftmax.apply(self, axis=axis)
+
+    def logsumexp(self, axis=-1, keepdims=False):
+        return _ops.LogSumExp.apply(self, axis=axis, keepdims=keepdims)
+
+    def softmax_cross_entropy(self, target, reduction="mean"):
+        """Cross-entropy of softmax(self) against `target`, fused and numerically stable.
+
+        self: logits (N, C) (or (C,), or (..., C): classes on the last axis).
+        target: integer class labels of shape self.shape[:-1], or probability / one-hot rows of
+            the same shape as self.
+        reduction: 'mean' (over the N rows), 'sum' or 'none'.
+        The gradient is the documents' δ = softmax(z) − y, scaled by the reduction.
+        """
+        return _ops.SoftmaxCrossEntropy.apply(self, target, reduction=reduction)
+
+    def binary_cross_entropy_with_logits(self, target, reduction="mean"):
+        """Binary cross-entropy of sigmoid(self) against targets in [0, 1], computed from the logits
+        so it stays finite (gradient: sigmoid(z) − y)."""
+        return _ops.BCEWithLogits.apply(self, target, reduction=reduction)
+
+    def mse(self, target, reduction="mean"):
+        """Squared error (self − target)², averaged ('mean'), summed ('sum') or not ('none').
+        The documents' quadratic cost ½‖a − y‖² is 0.5 * a.mse(y, 'sum'). Shapes must match exactly
+        (no silent broadcasting of (N, 1) against (N,))."""
+        return _ops.MSE.apply(self, target, reduction=reduction)
+
+
+# Imported last: these modules use Tensor.
+from . import autograd as _ag        # noqa: E402
+from . import function as _fn        # noqa: E402
+from . import ops as _ops            # noqa: E402
