@@ -1,15 +1,22 @@
-"""The backward pass: `toposort` orders the graph, `backward` walks it once. The whole algorithm:
+"""The backward pass: one short loop over the recorded graph.
 
-    1. List every recorded tensor reachable from the root, each before the tensors it was computed
-       from (an iterative depth-first search: no recursion limit, linear time).
-    2. Give the root its gradient (1 for a scalar loss).
-    3. Walk the list: pop the tensor's fully accumulated gradient g, ask its op for the gradient of
-       each input (op.backward), reduce each one to the input's shape and dtype (the one place
-       broadcasting is undone), and add it to what that input has received so far.
+Every recorded op carries a sequence number from a clock that ticks once per op (function.py), and
+every input of an op was created before it. So visiting ops from the highest sequence number down is a
+valid reverse topological order: when an op is visited, every op that consumed its output has already
+passed its gradient back. Backward keeps the tensors still waiting for their gradient in a heap keyed
+by that number, so ordering and propagation happen in the same single pass (no recursion, no separate
+sort, O(n log w) for a graph of n ops and width w — linear for chains).
+
+    1. Give the root its gradient (1 for a scalar loss).
+    2. Pop the pending tensor with the highest sequence number; its gradient is now complete.
+    3. Ask its op for the gradient of each input (op.backward), reduce each one to the input's shape
+       and dtype (the one place broadcasting is undone), and add it to what that input has so far.
        Leaves keep their sum in .grad; intermediate tensors pass it on and forget it.
 
 With create_graph=True the same walk runs on Tensors instead of arrays, so it is recorded too.
+`toposort(roots)` lists the recorded tensors in exactly the order backward visits them.
 """
+import heapq
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -21,24 +28,15 @@ from .tensor import Tensor, to_array
 
 
 def toposort(roots):
-    """Recorded tensors reachable from `roots`, each listed before the tensors it was computed from."""
-    order, seen = [], set()
-    for root in roots:
-        stack = [(root, False)] if root._ctx is not None else []
-        while stack:
-            t, inputs_done = stack.pop()
-            if inputs_done:
-                order.append(t)
-                continue
-            if id(t) in seen:
-                continue
-            seen.add(id(t))
-            stack.append((t, True))
-            for p in t._ctx.inputs:
-                if isinstance(p, Tensor) and p._ctx is not None and id(p) not in seen:
-                    stack.append((p, False))
-    order.reverse()
-    return order
+    """Recorded tensors reachable from `roots`, in the order backward visits them: each one before
+    the tensors it was computed from (highest op sequence number first)."""
+    found, stack = {}, [r for r in roots if r._ctx is not None]
+    while stack:
+        t = stack.pop()
+        if id(t) not in found:
+            found[id(t)] = t
+            stack.extend(p for p in t._ctx.inputs if isinstance(p, Tensor) and p._ctx is not None)
+    return sorted(found.values(), key=lambda t: t._ctx.seq, reverse=True)
 
 
 @dataclass
@@ -47,7 +45,8 @@ class Contribution:
     tensor: Tensor
     grad: np.ndarray                 # the gradient it passed on, already in the input's shape
     summed_from: tuple = None        # the broadcast shape it was summed back from, if any
-    accumulated: bool = False        # True when the input already held gradient from another path
+    accumulated: bool = False        # True when the input already held gradient: from another path in
+                                     # this backward, or (leaves) in .grad from an earlier backward
 
 
 @dataclass
@@ -94,34 +93,28 @@ def _lift(fn, t):
         args.append(p if isinstance(p, Tensor) else arr)
     if t._data is not fn.out:
         raise GraphError(f"{fn.name}: the .data of its output was replaced after the op ran")
-    return args, t
+    args.append(t)
+    return args
 
 
-class _Sink:
-    """Where finished gradients go: leaves' (and retained tensors') .grad, or, for grad(), a dict."""
-
-    def __init__(self, create_graph, capture, taken):
-        self.graph = create_graph
-        self.capture = capture       # None, or {id(tensor): gradient-so-far} for grad()
-        self.taken = taken           # ids of arrays already stored: never store one array twice
-
-    def store(self, t, g):
-        if self.capture is not None:
-            key = id(t)
-            if key in self.capture:
-                prev = self.capture[key]
-                self.capture[key] = g if prev is None else prev + g
-            return
-        prev = t._grad
-        if self.graph:
-            t._grad = g if prev is None else prev + g
-        elif prev is None:
-            if g.base is not None or id(g) in self.taken:     # a view, or already someone's gradient
-                g = g.copy()
-            self.taken.add(id(g))
-            t._grad = Tensor._make(g, None, False)
-        else:
-            prev._data = prev._data + g                    # out of place: nothing handed out is mutated
+def _store(t, g, create_graph, taken):
+    """Add a finished gradient to t.grad. Gradients are stored as arrays (or Tensors) nobody else
+    holds (a view, or one already stored elsewhere or given by the caller, is copied), then only
+    replaced, never mutated: so no two .grad share memory and nothing handed out changes behind
+    one's back."""
+    prev = t._grad
+    if create_graph:
+        if id(g) in taken:
+            g = g.clone()
+        taken.add(id(g))
+        t._grad = g if prev is None else prev + g
+    elif prev is None:
+        if g.base is not None or id(g) in taken:
+            g = g.copy()
+        taken.add(id(g))
+        t._grad = Tensor._make(g, None, False)
+    else:
+        prev._data = prev._data + g
 
 
 def backward(roots, grads, retain_graph=False, create_graph=False, capture=None, trace=None):
@@ -131,42 +124,50 @@ def backward(roots, grads, retain_graph=False, create_graph=False, capture=None,
         touching any .grad. trace: a list that receives one BackwardStep per op, in order.
     """
     retain_graph = retain_graph or create_graph
-    root_grads = [_root_grad(r, g, create_graph) for r, g in zip(roots, grads)]
-    sink = _Sink(create_graph, capture, {id(g) for g in root_grads})
-    pending = {}                                # id(tensor) -> gradient received so far
-    for r, g in zip(roots, root_grads):
-        if r._ctx is None:
-            sink.store(r, g)
+    pending = {}                # id(tensor) -> gradient received so far (summed over all paths)
+    waiting = []                # heap of (-seq, tensor) for recorded tensors in `pending`
+    leaves = {}                 # id(leaf) -> leaf, for leaves that received gradient
+    taken = set()               # ids of arrays stored in some .grad (or given by the caller)
+    for r, g in zip(roots, grads):
+        g = _root_grad(r, g, create_graph)
+        taken.add(id(g))
+        key = id(r)
+        if key in pending:
+            pending[key] = pending[key] + g
         else:
-            prev = pending.get(id(r))
-            pending[id(r)] = g if prev is None else prev + g
-    order = toposort(roots)
-    epoch = _fn.current_epoch()
+            pending[key] = g
+            if r._ctx is None:
+                leaves[key] = r
+            else:
+                heapq.heappush(waiting, (-r._ctx.seq, r))
+    retained = []               # (tensor, grad) for retain_grad() tensors: stored once all succeeded
+    visited = []                # ops visited: their saved arrays are freed once all succeeded
+    last_write = _fn.last_write()
     anomaly = _fn._anomaly
-    mode = _fn.enable_grad() if create_graph else _fn.no_grad()
-    with mode:
-        for t in order:
-            g = pending.pop(id(t), None)
-            if g is None:                       # no gradient flows into t (e.g. only via labels)
-                continue
+    if create_graph:            # the backward computations below are Tensor ops: record them
+        was_enabled = _fn.set_grad_enabled(True)
+    try:
+        while waiting:
+            t = heapq.heappop(waiting)[1]
+            g = pending.pop(id(t))              # complete: every consumer of t has been visited
             fn = t._ctx
-            if t._retain or (capture is not None and id(t) in capture):
-                sink.store(t, g)
             if fn.arrays is None:
                 raise GraphError(f"{fn.name}: backward through a graph whose saved arrays were already "
                                  "freed by an earlier backward; pass retain_graph=True to the first one")
-            if fn.epoch != epoch:               # something was modified in place since fn ran
+            if fn.seq < last_write:             # something was written in place after fn ran
                 fn.check_not_modified()
+            if t._retain and capture is None:
+                retained.append((t, g))
+            elif capture is not None and id(t) in capture:
+                capture[id(t)] = g
             if create_graph:
-                args, out = _lift(fn, t)
-                input_grads = fn.backward(g, *args, out)
+                input_grads = fn.backward(g, *_lift(fn, t))
             else:
                 input_grads = fn.backward(g, *fn.arrays, fn.out)
             if type(input_grads) is not tuple:
                 input_grads = (input_grads,)
             if anomaly:
                 _fn.check_finite(fn, [_value(x) for x in input_grads], "backward")
-            step = None
             if trace is not None:
                 step = BackwardStep(len(trace) + 1, fn, t, _value(g))
                 trace.append(step)
@@ -174,24 +175,42 @@ def backward(roots, grads, retain_graph=False, create_graph=False, capture=None,
                 if not need or gp is None:
                     continue
                 if not create_graph and type(gp) is not np.ndarray:
-                    gp = np.asarray(gp)
+                    gp = np.asarray(gp)         # NumPy returns scalars for 0-d results
                 summed_from = None
-                if gp.shape != arr.shape:
+                if gp.shape != arr.shape:       # undo broadcasting: the one place it happens
                     summed_from = gp.shape
                     gp = reduce_to(gp, arr.shape)
-                if gp.dtype != arr.dtype:
+                if gp.dtype is not arr.dtype and gp.dtype != arr.dtype:
                     gp = gp.astype(arr.dtype)
                 key = id(p)
-                if step is not None:
-                    had = key in pending or (p._ctx is None and p._grad is not None)
+                prev = pending.get(key)
+                if trace is not None:
+                    had = prev is not None or (p._ctx is None and p._grad is not None and capture is None)
                     step.contributions.append(Contribution(p, _value(gp), summed_from, had))
-                if p._ctx is None:
-                    sink.store(p, gp)
+                if prev is not None:
+                    pending[key] = prev + gp
                 else:
-                    prev = pending.get(key)
-                    pending[key] = gp if prev is None else prev + gp
-            if not retain_graph:
-                fn.release()
+                    pending[key] = gp
+                    if p._ctx is None:
+                        leaves[key] = p
+                    else:
+                        heapq.heappush(waiting, (-p._ctx.seq, p))
+            visited.append(fn)
+    finally:
+        if create_graph:
+            _fn.set_grad_enabled(was_enabled)
+    # Only now that every step succeeded does anything change (an error above leaves no trace).
+    for t, g in retained:
+        _store(t, g, create_graph, taken)
+    for key, leaf in leaves.items():            # leaves get their gradient once, summed over paths
+        g = pending[key]
+        if capture is None:
+            _store(leaf, g, create_graph, taken)
+        elif key in capture:
+            capture[key] = g
+    if not retain_graph:
+        for fn in visited:
+            fn.arrays = fn.out = None           # free what forward saved
 
 
 def _value(x):

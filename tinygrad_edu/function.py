@@ -9,11 +9,13 @@ An op (see ops.py) is a subclass of Function with two methods side by side:
 will need on the op object, which becomes the output's `grad_fn`. Nothing else in the engine records
 graph edges, so `no_grad` and `detect_anomaly` live here too.
 
-In-place changes are tracked with one global counter: every in-place Tensor operation (`t += 1`,
-`t.add_(...)`, `t[i] = v`, ...) bumps it and stamps the *buffer* it wrote (views share their base's
-stamp, as in PyTorch). Each op remembers the counter value when it ran; if the counter has not moved
-since, backward knows nothing was modified (one integer comparison per op). Otherwise it checks the
-stamps of the arrays that op saved and refuses to compute a silently wrong gradient.
+One logical clock ticks for every recorded op and every in-place write. An op's tick (`seq`) orders
+the graph: every input was created before the op, so processing ops from the highest seq down is a
+valid backward order (autograd.py uses exactly that). The same clock dates in-place writes: every
+in-place Tensor operation (`t += 1`, `t.add_(...)`, `t[i] = v`, ...) stamps the *buffer* it wrote
+(views share their base's stamp, as in PyTorch). If no write happened after an op ran (one integer
+comparison), nothing it saved can have changed; otherwise backward compares the stamps of the arrays
+that op saved with its seq and refuses to compute a silently wrong gradient.
 Writing to `.data` with raw NumPy (`t.data[0] = 1`) bypasses the counter, as it does in PyTorch.
 """
 import functools
@@ -31,8 +33,9 @@ from .tensor import Tensor
 
 _grad_enabled = True
 _anomaly = False
-_epoch = 0            # number of in-place modifications so far
-_stamps = {}          # id(root buffer) -> [epoch of its last in-place change, weakref to the buffer]
+_clock = 0            # ticks once per recorded op and once per in-place write (a logical clock)
+_last_write = 0       # clock value of the most recent in-place write
+_stamps = {}          # id(root buffer) -> [clock of its last in-place write, weakref to the buffer]
 _scope = None         # label of the innermost active name_scope (drawings group ops by it)
 _scopes_on = False    # whether callers (nn's Module.__call__) should open name scopes at all
 
@@ -40,6 +43,13 @@ _scopes_on = False    # whether callers (nn's Module.__call__) should open name 
 def is_grad_enabled():
     """True when operations are being recorded for backward."""
     return _grad_enabled
+
+
+def set_grad_enabled(flag):
+    """Turn recording on or off; returns the previous setting (prefer the no_grad context manager)."""
+    global _grad_enabled
+    prev, _grad_enabled = _grad_enabled, bool(flag)
+    return prev
 
 
 class _GradMode:
@@ -188,26 +198,28 @@ def _root(arr):
 
 def note_inplace(arr):
     """Record that the buffer behind `arr` was just modified in place."""
-    global _epoch
-    _epoch += 1
-    root = _root(arr)
+    global _clock, _last_write
+    _clock += 1
+    _last_write = _clock
+    root = arr if arr.base is None else _root(arr)
     key = id(root)
     entry = _stamps.get(key)
     if entry is not None and entry[1]() is root:
-        entry[0] = _epoch
+        entry[0] = _clock
     else:
-        _stamps[key] = [_epoch, weakref.ref(root, lambda _, key=key: _stamps.pop(key, None))]
+        _stamps[key] = [_clock, weakref.ref(root, lambda _, key=key: _stamps.pop(key, None))]
 
 
 def version_of(arr):
-    """The global counter's value when the buffer behind `arr` was last modified in place (0: never)."""
+    """The clock value when the buffer behind `arr` was last modified in place (0: never)."""
     root = _root(arr)
     entry = _stamps.get(id(root))
     return entry[0] if entry is not None and entry[1]() is root else 0
 
 
-def current_epoch():
-    return _epoch
+def last_write():
+    """Clock value of the most recent in-place write (ops recorded after it need no check)."""
+    return _last_write
 
 
 # ---------------------------------------------------------------------------------------------
@@ -226,6 +238,8 @@ def describe(arrays):
 def as_constant(value, op):
     """A non-Tensor operand of `op`: Python/NumPy scalars pass through (so a Python float never
     upcasts float32), arrays and nested lists must be numeric."""
+    if type(value) is float or type(value) is int:
+        return value
     if isinstance(value, (int, float, np.generic)) and not isinstance(value, (np.str_, np.bytes_)):
         if isinstance(value, np.generic) and value.dtype.kind not in "biuf":
             raise DTypeError(f"{op}: unsupported operand of dtype {value.dtype}")
@@ -249,7 +263,7 @@ class Function:
         saves_inputs   backward reads the input values (default True)
         saves_output   backward reads the output value (default False)
     """
-    __slots__ = ("inputs", "arrays", "out", "needs", "epoch", "scope", "where")
+    __slots__ = ("seq", "inputs", "arrays", "out", "needs", "scope", "where")
     rule = ""
     saves_inputs = True
     saves_output = False
@@ -265,16 +279,13 @@ class Function:
     @classmethod
     def apply(cls, *args, **options):
         """Run the op on Tensors/constants and return a Tensor; record the edge if grads are wanted."""
-        arrays = []
-        needs = []
-        record = False
+        global _clock
+        arrays = []                             # what forward sees: plain arrays and constants
+        needs = []                              # which inputs want a gradient
         for a in args:
             if isinstance(a, Tensor):
                 arrays.append(a._data)
-                r = a._requires_grad
-                needs.append(r)
-                if r:
-                    record = True
+                needs.append(a._requires_grad)
             else:
                 arrays.append(as_constant(a, cls.name))
                 needs.append(False)
@@ -285,17 +296,18 @@ class Function:
             raise
         except (ValueError, TypeError, IndexError) as e:
             raise fn.error(arrays, e) from None
-        if type(out) is not np.ndarray:
+        if type(out) is not np.ndarray:         # NumPy returns scalars for 0-d results
             out = np.asarray(out)
         if _anomaly:
             fn.where = _creation_site()
             check_finite(fn, (out,), "forward")
-        if record and _grad_enabled:
+        if _grad_enabled and True in needs:     # record: this is the only place edges are made
+            _clock += 1
+            fn.seq = _clock
             fn.inputs = args
             fn.arrays = arrays
             fn.out = out
             fn.needs = needs
-            fn.epoch = _epoch
             fn.scope = _scope
             return Tensor._make(out, fn, True)
         return Tensor._make(out, None, False)
@@ -337,7 +349,7 @@ class Function:
     def check_not_modified(self):
         """Raise if an array this op saved was modified in place after the op ran."""
         for a in self.saved_arrays():
-            if version_of(a) > self.epoch:
+            if version_of(a) > self.seq:
                 raise GraphError(
                     f"{self.name}: an array it saved for backward (shape {a.shape}, {a.dtype}) was "
                     "modified in place after the op ran, so its gradient would be wrong. Use an "

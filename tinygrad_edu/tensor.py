@@ -15,7 +15,7 @@ autograd.py (the backward pass). This file is the user-facing sugar over them.
 """
 import numpy as np
 
-from .errors import DTypeError, GraphError, IndexOutOfRange, ShapeError
+from .errors import ArgumentError, DTypeError, GraphError, IndexOutOfRange, ShapeError
 
 
 def to_array(data, dtype=None, what="Tensor()"):
@@ -33,11 +33,19 @@ def to_array(data, dtype=None, what="Tensor()"):
         raise DTypeError(f"{what}: expected numbers (bool, int or float), got {type(data).__name__} "
                          f"with dtype {arr.dtype}")
     if dtype is not None:
-        target = np.dtype(dtype)
-        if target.kind not in "biuf":
-            raise DTypeError(f"{what}: unsupported dtype {target}; use a bool, int or float dtype")
-        arr = arr.astype(target, copy=False)
+        arr = arr.astype(numeric_dtype(dtype, what), copy=False)
     return arr
+
+
+def numeric_dtype(dtype, what):
+    """np.dtype(dtype), refused with a DTypeError unless it is a bool, int or float dtype."""
+    try:
+        target = np.dtype(dtype)
+    except TypeError as e:                      # np.dtype('flaot32'): "data type not understood"
+        raise DTypeError(f"{what}: {e}") from None
+    if target.kind not in "biuf":
+        raise DTypeError(f"{what}: unsupported dtype {target}; use a bool, int or float dtype")
+    return target
 
 
 def _check_float(arr, what):
@@ -218,6 +226,10 @@ class Tensor:
         else:
             self._grad = Tensor._make(np.zeros_like(self._data), None, False)
 
+    def clone(self):
+        """A copy with its own data that stays in the graph (its gradient flows back to self)."""
+        return _ops.Cast.apply(self, dtype=self._data.dtype)
+
     def detach(self):
         """A new leaf sharing this tensor's data, outside any graph."""
         t = Tensor._make(self._data, None, False)
@@ -275,7 +287,17 @@ class Tensor:
         return _ops.Pow.apply(self, p=exponent)
 
     def __rpow__(self, base):
-        return (self * float(np.log(base))).exp()      # c ** x = exp(x log c), for c > 0
+        """base ** self = exp(self · ln base), for a positive base (a number, list or ndarray)."""
+        if isinstance(base, (int, float, np.integer, np.floating)):
+            if not base > 0:
+                raise ArgumentError(f"pow: base ** tensor is computed as exp(tensor · ln base) and needs a "
+                                    f"positive base, got {base}")
+            return (self * float(np.log(base))).exp()   # a Python float: float32 stays float32
+        base = _fn.as_constant(base, "pow")
+        if not (base > 0).all():
+            raise ArgumentError(f"pow: base ** tensor is computed as exp(tensor · ln base) and needs "
+                                f"positive bases, got {_fn.describe([base])} with values <= 0")
+        return (self * np.log(base)).exp()
 
     def __matmul__(self, other):
         return _ops.MatMul.apply(self, other)
@@ -285,6 +307,13 @@ class Tensor:
 
     def matmul(self, other):
         return _ops.MatMul.apply(self, other)
+
+    def linear(self, weight, bias=None):
+        """self @ weight + bias as one fused op (the affine map of a dense layer): self (N, in),
+        weight (in, out), bias (out,) or None. Same numbers as `x @ W + b`, one graph node."""
+        if bias is None:
+            return _ops.MatMul.apply(self, weight)
+        return _ops.Linear.apply(self, weight, bias)
 
     # comparisons give bool tensors and are not differentiable
     def _compare(self, other, ufunc):
@@ -315,25 +344,35 @@ class Tensor:
     # optimizers update parameters inside `with no_grad():`.
     def _inplace(self, ufunc, other, op):
         if _fn._grad_enabled and (self._requires_grad or (isinstance(other, Tensor) and other._requires_grad)):
-            if self._ctx is None and self._requires_grad:
-                raise GraphError(f"{op}: in-place update of a leaf tensor that requires grad while gradients "
-                                 "are being recorded; do it inside `with no_grad():` (optimizers do)")
-            raise GraphError(f"{op}: in-place operation on a tensor that takes part in a recorded graph; "
-                             "use the out-of-place form (x = x + y) instead")
-        if not self._data.flags.writeable:
-            raise GraphError(f"{op}: this tensor's data is read-only (for example a broadcast view)")
-        value = other._data if isinstance(other, Tensor) else _fn.as_constant(other, op)
+            self._refuse_inplace(op)
+        if isinstance(other, Tensor):
+            value = other._data
+        else:
+            value = other if type(other) is np.ndarray else _fn.as_constant(other, op)
+        data = self._data
         try:
             if ufunc is None:
-                self._data[...] = value
+                data[...] = value
             else:
-                ufunc(self._data, value, out=self._data)
+                ufunc(data, value, out=data)
         except (ValueError, TypeError) as e:
-            kind = DTypeError if isinstance(e, TypeError) else ShapeError
-            raise kind(f"{op}: cannot update a tensor of shape {self.shape} {self.dtype} in place with "
-                       f"{_fn.describe([np.asarray(value)])}: {e}") from None
-        _fn.note_inplace(self._data)
+            raise self._inplace_error(op, value, e) from None
+        _fn.note_inplace(data)
         return self
+
+    def _refuse_inplace(self, op):
+        if self._ctx is None and self._requires_grad:
+            raise GraphError(f"{op}: in-place update of a leaf tensor that requires grad while gradients "
+                             "are being recorded; do it inside `with no_grad():` (optimizers do)")
+        raise GraphError(f"{op}: in-place operation on a tensor that takes part in a recorded graph; "
+                         "use the out-of-place form (x = x + y) instead")
+
+    def _inplace_error(self, op, value, exc):
+        if not self._data.flags.writeable:
+            return GraphError(f"{op}: this tensor's data is read-only (for example a broadcast view)")
+        kind = DTypeError if isinstance(exc, TypeError) else ShapeError
+        return kind(f"{op}: cannot update a tensor of shape {self.shape} {self.dtype} in place with "
+                    f"{_fn.describe([np.asarray(value)])}: {exc}")
 
     def __iadd__(self, other):
         return self._inplace(np.add, other, "add_")
@@ -371,7 +410,7 @@ class Tensor:
 
     def __setitem__(self, index, value):
         if _fn._grad_enabled and (self._requires_grad or (isinstance(value, Tensor) and value._requires_grad)):
-            self._inplace(None, value, "setitem")           # raises the right GraphError
+            self._refuse_inplace("setitem")
         value = value._data if isinstance(value, Tensor) else _fn.as_constant(value, "setitem")
         index = _ops.normalize_index(index)
         try:
@@ -433,8 +472,12 @@ class Tensor:
         return _ops.Clip.apply(self, lo=min, hi=max)
 
     def astype(self, dtype):
-        """Convert to another dtype (differentiable between float dtypes)."""
-        return _ops.Cast.apply(self, dtype=np.dtype(dtype))
+        """Convert to another dtype: differentiable between float dtypes; a cast to an int or bool
+        dtype ends the graph (such tensors cannot carry gradients, as in PyTorch)."""
+        dtype = numeric_dtype(dtype, "astype")
+        if dtype.kind != "f":
+            return Tensor._make(self._data.astype(dtype), None, False)
+        return _ops.Cast.apply(self, dtype=dtype)
 
     # -- shape -------------------------------------------------------------------------------------
     def reshape(self, *shape):
@@ -446,8 +489,9 @@ class Tensor:
         return self.reshape(-1)
 
     def transpose(self, *axes):
-        if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
-            axes = tuple(axes[0])
+        """Permute the axes (none given, or None: reverse them), as ndarray.transpose does."""
+        if len(axes) == 1 and (axes[0] is None or isinstance(axes[0], (tuple, list))):
+            axes = None if axes[0] is None else tuple(axes[0])   # Transpose.backward passes None
         return _ops.Transpose.apply(self, axes=axes or None)
 
     @property
