@@ -20,6 +20,8 @@ from .function import (Function, detect_anomaly, enable_grad, is_grad_enabled, n
                        no_grad, record_scopes, scopes_recording)
 from .autograd import BackwardStep, Contribution, backward, grad, toposort  # noqa: F401
 from .gradcheck import GradcheckReport, gradcheck, gradgradcheck, numerical_gradient  # noqa: F401
+from .viz import (BackwardExplanation, ContributionRecord, GraphvizNotFound, StepRecord,  # noqa: F401
+                  draw_graph, explain_backward, format_graph, print_graph, to_dot)
 
 __version__ = "0.1.0"
 
@@ -49,6 +51,8 @@ __all__ = [
     "backward", "grad", "toposort", "BackwardStep", "Contribution",
     "gradcheck", "gradgradcheck", "numerical_gradient", "GradcheckReport",
     "softmax_cross_entropy", "binary_cross_entropy_with_logits", "mse",
+    "to_dot", "draw_graph", "format_graph", "print_graph", "explain_backward",
+    "BackwardExplanation", "StepRecord", "ContributionRecord", "GraphvizNotFound",
     "TinygradError", "ShapeError", "IndexOutOfRange", "DTypeError", "LabelError", "ArgumentError",
     "GraphError", "AnomalyError", "GradcheckError", "__version__",
 ]
