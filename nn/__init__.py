@@ -1,1 +1,48 @@
-"""nn: neural networks defined declaratively, built only on tinygrad_edu's public API."""
+"""nn: neural networks defined declaratively, built only on tinygrad_edu's public API.
+
+    import nn
+    from nn.data import make_moons
+
+    model = nn.Sequential(nn.Linear(2, 3), nn.Tanh(), nn.Linear(3, 2))          # or:
+    model = nn.from_spec({"layers": [{"type": "Linear", "in": 2, "out": 3}, {"type": "Tanh"},
+                                     {"type": "Linear", "in": 3, "out": 2}]})
+    X, y = make_moons(200, noise=0.2, seed=0)
+    opt = nn.SGD(model.parameters(), lr=0.01, weight_decay=0.01)
+    history = nn.fit(model, nn.SoftmaxCrossEntropy(), opt, (X, y), epochs=200, batch_size=None)
+    model.save("moons.npz"); same = nn.load("moons.npz")
+
+Reading order: module.py (Module, Parameter) -> layers.py -> losses.py -> optim.py -> train.py ->
+spec.py (the declarative format) -> io.py (files) -> init.py (initializers) -> errors.py.
+Data sets live in nn.data (`from nn.data import make_moons`), imported only when asked for.
+"""
+from . import init  # noqa: F401
+from .errors import LoadError, SpecError
+from .init import manual_seed
+from .io import load, load_weights, read_spec, save, save_weights
+from .layers import MLP, Identity, Linear, ReLU, Sequential, Sigmoid, Softmax, Tanh
+from .losses import (MSE, BCEWithLogits, CrossEntropyCost, Loss, QuadraticCost, SoftmaxCrossEntropy,
+                     l1_penalty, l2_penalty)
+from .module import Module, Parameter
+from .optim import SGD, Adam, Annealing, ExponentialDecay, Optimizer, Schedule, StepDecay
+from .spec import build_training, from_spec, load_spec, validate_spec
+from .train import History, TrainingSetup, accuracy, fit
+
+__all__ = [
+    "Module", "Parameter",
+    "Linear", "Tanh", "Sigmoid", "ReLU", "Identity", "Softmax", "Sequential", "MLP",
+    "Loss", "SoftmaxCrossEntropy", "MSE", "QuadraticCost", "BCEWithLogits", "CrossEntropyCost",
+    "l2_penalty", "l1_penalty",
+    "Optimizer", "SGD", "Adam", "Schedule", "Annealing", "StepDecay", "ExponentialDecay",
+    "fit", "History", "accuracy", "TrainingSetup",
+    "from_spec", "validate_spec", "load_spec", "build_training",
+    "save", "load", "save_weights", "load_weights", "read_spec",
+    "init", "manual_seed", "SpecError", "LoadError",
+]
+
+
+def __getattr__(name):
+    # `nn.data` works without an explicit import, and without importing it for everyone else
+    if name == "data":
+        import importlib
+        return importlib.import_module("nn.data")
+    raise AttributeError(f"module 'nn' has no attribute {name!r}")

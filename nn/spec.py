@@ -1,0 +1,483 @@
+"""Declarative specs: a network (and optionally how to train it) as a JSON object.
+
+    model = nn.from_spec({"layers": [{"type": "Linear", "in": 2, "out": 3}, {"type": "Tanh"},
+                                     {"type": "Linear", "in": 3, "out": 2}]})
+    model = nn.from_spec("moons.json")              # the same, from a file
+    spec = model.to_spec()                          # and back
+    setup = nn.build_training("moons.json")         # model + loss + optimizer + fit settings
+    history = setup.fit((X, y))
+
+The format (every field is checked; unknown fields are errors, not ignored):
+
+    {
+      "version": 1,                          optional; the only version so far
+      "seed": 0,                             optional int >= 0: the weights' random seed
+      "layers": [                            required, at least one layer, applied in order
+        {"type": "Linear",
+         "in": 2, "out": 3,                  required positive integers (JSON true is not a size)
+         "bias": true,                       optional, default true
+         "init": "scaled_normal",            optional initializer (see nn.init), a name or an
+                                             object with parameters: {"type": "uniform", "eps": 0.12}
+         "bias_init": "zeros",               optional, same forms
+         "dtype": "float64"},                optional, "float64" or "float32"
+        {"type": "Tanh"}, {"type": "Sigmoid"}, {"type": "ReLU"}, {"type": "Identity"},
+        {"type": "Softmax", "axis": -1}      axis optional, default -1
+      ],
+      "loss": {"type": "SoftmaxCrossEntropy",     optional section; also MSE, QuadraticCost,
+               "reduction": "mean"},              BCEWithLogits, CrossEntropyCost; "mean" or "sum"
+      "optimizer": {"type": "SGD",                optional section; or "Adam"
+                    "lr": 0.01,                   required for SGD (Adam: default 0.001), finite, >= 0
+                    "momentum": 0.0, "nesterov": false,            SGD only
+                    "betas": [0.9, 0.999], "eps": 1e-8,            Adam only
+                    "weight_decay": 0.0, "l1": 0.0,                L2 / L1 strength (see nn.optim)
+                    "regularize_bias": false,
+                    "schedule": {"type": "annealing", "decay": 0.001, "every": 1}},
+                    (or {"type": "step", "step_size": 100, "gamma": 0.5},
+                        {"type": "exponential", "gamma": 0.99, "every": 1})
+      "training": {"epochs": 100,                 optional section; int >= 0, default 100
+                   "batch_size": null,            null (full batch) or a positive int
+                   "shuffle": true, "seed": null} seed: null or an int >= 0 (shuffling)
+    }
+
+Sizes must chain: each Linear's "in" equals the "out" of the Linear before it (activations keep
+the size). A built model is a Sequential; its parameters are named "<layer index>.weight" and
+"<layer index>.bias" (so "0.weight", "2.bias" above). Defaults of the missing sections:
+SoftmaxCrossEntropy (mean), SGD with lr 0.01, 100 epochs of full-batch descent.
+
+Every problem raises SpecError whose message starts with the field path, e.g.
+    layers[2].type: unknown 'Tanhh' (expected one of Identity, Linear, ReLU, Sigmoid, Softmax, Tanh); did you mean 'Tanh'?
+    layers[2].in: 4 does not chain: layers[0] (Linear 2→3) produces 3 outputs
+    optimizer.lr: must be a finite number >= 0, got NaN
+"""
+import difflib
+import json
+import math
+import numbers
+import os
+
+import numpy as np
+
+from tinygrad_edu import ArgumentError
+
+from . import init as _init
+from .errors import SpecError
+from .layers import ACTIVATIONS, Linear, Sequential, Softmax
+from .losses import LOSSES
+from .optim import OPTIMIZERS, SCHEDULES
+from .train import TrainingSetup
+
+SPEC_VERSION = 1
+MAX_PARAMETERS = 50_000_000     # a spec asking for more is refused before anything is allocated
+MAX_LAYERS = 10_000
+MAX_SPEC_BYTES = 1_000_000      # largest spec file (or stored spec) accepted
+
+
+# -- small validators: each returns the normalized value or raises SpecError at `path` ---------------
+
+def _show(value):
+    """A value as the user wrote it in JSON (true, null, "x"), for messages."""
+    try:
+        text = json.dumps(value, allow_nan=True)
+    except (TypeError, ValueError):
+        text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _join(path, key):
+    return f"{path}.{key}" if path else str(key)
+
+
+def _int(value, path, low=1):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise SpecError(f"must be an integer >= {low}, got {_show(value)}", path)
+    if value < low:
+        raise SpecError(f"must be an integer >= {low}, got {int(value)}", path)
+    return int(value)
+
+
+def _number(value, path, low=-math.inf, high=math.inf, low_open=False, high_open=False):
+    ok = not isinstance(value, (bool, np.bool_)) and isinstance(value, numbers.Real)
+    if ok:
+        value = float(value)
+        ok = (math.isfinite(value) and low <= value <= high and not (low_open and value == low)
+              and not (high_open and value == high))
+    if not ok:
+        if low == -math.inf and high == math.inf:
+            rule = "a finite number"
+        elif high == math.inf:
+            rule = f"a finite number {'>' if low_open else '>='} {low:g}"
+        else:
+            rule = f"a finite number in {'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+        shown = "NaN" if isinstance(value, float) and math.isnan(value) else _show(value)
+        raise SpecError(f"must be {rule}, got {shown}", path)
+    return value
+
+
+def _bool(value, path):
+    if not isinstance(value, (bool, np.bool_)):
+        raise SpecError(f"must be true or false, got {_show(value)}", path)
+    return bool(value)
+
+
+def _choice(value, path, choices, what="value"):
+    if not isinstance(value, str):
+        raise SpecError(f"must be a string, one of {', '.join(sorted(choices))}; got {_show(value)}", path)
+    if value not in choices:
+        close = difflib.get_close_matches(value, list(choices), n=1, cutoff=0.6)
+        if not close:
+            lowered = {c.lower(): c for c in choices}
+            close = [lowered[value.lower()]] if value.lower() in lowered else []
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise SpecError(f"unknown {what} {value!r} (expected one of {', '.join(sorted(choices))}){hint}", path)
+    return value
+
+
+def _object(value, path, allowed, required=(), what="an object"):
+    """Check `value` is a dict with string keys, only `allowed` fields and every `required` one."""
+    if not isinstance(value, dict):
+        raise SpecError(f"expected {what}, got {_show(value)}", path)
+    for key in value:
+        if not isinstance(key, str):
+            raise SpecError(f"field names must be strings, got {_show(key)}", path)
+        if key not in allowed:
+            close = difflib.get_close_matches(key, list(allowed), n=1, cutoff=0.6)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise SpecError(f"unknown field (expected one of {', '.join(sorted(allowed))}){hint}",
+                            _join(path, key))
+    for key in required:
+        if key not in value:
+            raise SpecError(f"missing required field {key!r}", path)
+    return value
+
+
+def _list(value, path):
+    if not isinstance(value, (list, tuple)):
+        raise SpecError(f"expected a list, got {_show(value)}", path)
+    return list(value)
+
+
+# -- the sections -------------------------------------------------------------------------------------
+
+_INIT_PARAMS = {"std": dict(low=0.0, low_open=True), "eps": dict(low=0.0, low_open=True),
+                "gain": dict(low=0.0, low_open=True), "value": {}}
+
+
+def _initializer(value, path):
+    if isinstance(value, str):
+        return _choice(value, path, _init.INITIALIZERS, "initializer")
+    _object(value, path, {"type"} | set(_INIT_PARAMS), ("type",), "an initializer name or object")
+    name = _choice(value["type"], _join(path, "type"), _init.INITIALIZERS, "initializer")
+    defaults = _init.INITIALIZERS[name][1]
+    out = {"type": name}
+    for key, v in value.items():
+        if key == "type":
+            continue
+        if key not in defaults:
+            allowed = ", ".join(defaults) or "no parameters"
+            raise SpecError(f"the {name} initializer takes {allowed}", _join(path, key))
+        out[key] = _number(v, _join(path, key), **_INIT_PARAMS[key])
+    return out
+
+
+_LAYER_FIELDS = {
+    "Linear": {"type", "in", "out", "bias", "init", "bias_init", "dtype"},
+    "Softmax": {"type", "axis"},
+}
+_LAYER_TYPES = sorted({"Linear"} | {cls.__name__ for cls in ACTIVATIONS.values()})
+
+
+def _layer(value, path):
+    if not isinstance(value, dict):
+        raise SpecError(f"expected a layer object such as {{\"type\": \"Tanh\"}}, got {_show(value)}", path)
+    if "type" not in value:
+        raise SpecError("missing required field 'type'", path)
+    kind = _choice(value["type"], _join(path, "type"), _LAYER_TYPES, "layer type")
+    _object(value, path, _LAYER_FIELDS.get(kind, {"type"}))
+    out = {"type": kind}
+    if kind == "Linear":
+        for key in ("in", "out"):
+            if key not in value:
+                raise SpecError(f"missing required field {key!r} (a Linear layer needs 'in' and 'out')", path)
+            out[key] = _int(value[key], _join(path, key))
+        if "bias" in value:
+            out["bias"] = _bool(value["bias"], _join(path, "bias"))
+        for key in ("init", "bias_init"):
+            if key in value:
+                out[key] = _initializer(value[key], _join(path, key))
+        if "dtype" in value:
+            out["dtype"] = _choice(value["dtype"], _join(path, "dtype"), ("float32", "float64"), "dtype")
+    elif kind == "Softmax" and "axis" in value:
+        out["axis"] = _int(value["axis"], _join(path, "axis"), low=-(2 ** 31))
+    return out
+
+
+def _layers(value, path="layers"):
+    layers = _list(value, path)
+    if not layers:
+        raise SpecError("must list at least one layer", path)
+    if len(layers) > MAX_LAYERS:
+        raise SpecError(f"{len(layers)} layers is more than the limit of {MAX_LAYERS}", path)
+    out = [_layer(layer, f"{path}[{i}]") for i, layer in enumerate(layers)]
+    # sizes must chain; count parameters before anything is allocated
+    size, source, total = None, None, 0
+    for i, layer in enumerate(out):
+        if layer["type"] != "Linear":
+            continue
+        if size is not None and layer["in"] != size:
+            src = out[source]
+            raise SpecError(f"{layer['in']} does not chain: {path}[{source}] (Linear {src['in']}→{src['out']}) "
+                            f"produces {size} outputs", f"{path}[{i}].in")
+        size, source = layer["out"], i
+        total += layer["in"] * layer["out"] + (layer["out"] if layer.get("bias", True) else 0)
+        if total > MAX_PARAMETERS:
+            raise SpecError(f"the network would have more than {MAX_PARAMETERS:,} parameters "
+                            "(nn.spec.MAX_PARAMETERS)", f"{path}[{i}]")
+    return out
+
+
+def _loss(value, path="loss"):
+    _object(value, path, {"type", "reduction"}, ("type",))
+    out = {"type": _choice(value["type"], _join(path, "type"), LOSSES, "loss")}
+    if "reduction" in value:
+        # 'none' gives one loss per example: it cannot be minimised by backward() as it is
+        out["reduction"] = _choice(value["reduction"], _join(path, "reduction"), ("mean", "sum"), "reduction")
+    return out
+
+
+_SCHEDULE_FIELDS = {"annealing": ({"type", "decay", "every"}, ("decay",)),
+                    "step": ({"type", "step_size", "gamma"}, ("step_size",)),
+                    "exponential": ({"type", "gamma", "every"}, ("gamma",))}
+
+
+def _schedule(value, path):
+    if not isinstance(value, dict):
+        raise SpecError(f"expected a schedule object such as {{\"type\": \"annealing\", \"decay\": 0.001}}, "
+                        f"got {_show(value)}", path)
+    if "type" not in value:
+        raise SpecError("missing required field 'type'", path)
+    kind = _choice(value["type"], _join(path, "type"), SCHEDULES, "schedule")
+    allowed, required = _SCHEDULE_FIELDS[kind]
+    _object(value, path, allowed, required)
+    out = {"type": kind}
+    for key in sorted(allowed - {"type"}):
+        if key not in value:
+            continue
+        p = _join(path, key)
+        if key in ("every", "step_size"):
+            out[key] = _int(value[key], p)
+        elif key == "decay":
+            out[key] = _number(value[key], p, low=0.0)
+        else:
+            out[key] = _number(value[key], p, low=0.0, low_open=True)
+    return out
+
+
+_OPTIMIZER_FIELDS = {
+    "SGD": {"type", "lr", "momentum", "nesterov", "weight_decay", "l1", "regularize_bias", "schedule"},
+    "Adam": {"type", "lr", "betas", "eps", "weight_decay", "l1", "regularize_bias", "schedule"},
+}
+
+
+def _optimizer(value, path="optimizer"):
+    _object(value, path, set().union(*_OPTIMIZER_FIELDS.values()), ("type",))
+    kind = _choice(value["type"], _join(path, "type"), OPTIMIZERS, "optimizer")
+    _object(value, path, _OPTIMIZER_FIELDS[kind], ("type", "lr") if kind == "SGD" else ("type",))
+    out = {"type": kind}
+    for key in ("lr", "momentum", "weight_decay", "l1", "eps"):
+        if key in value:
+            out[key] = _number(value[key], _join(path, key), low=0.0)
+    for key in ("nesterov", "regularize_bias"):
+        if key in value:
+            out[key] = _bool(value[key], _join(path, key))
+    if out.get("nesterov") and not out.get("momentum"):
+        raise SpecError("nesterov momentum needs \"momentum\" > 0", _join(path, "nesterov"))
+    if "betas" in value:
+        betas = _list(value["betas"], _join(path, "betas"))
+        if len(betas) != 2:
+            raise SpecError(f"must be a pair [beta1, beta2], got {_show(value['betas'])}", _join(path, "betas"))
+        out["betas"] = [_number(b, f"{_join(path, 'betas')}[{i}]", low=0.0, high=1.0, high_open=True)
+                        for i, b in enumerate(betas)]
+    if "schedule" in value:
+        out["schedule"] = _schedule(value["schedule"], _join(path, "schedule"))
+    return out
+
+
+def _training(value, path="training"):
+    _object(value, path, {"epochs", "batch_size", "shuffle", "seed"})
+    out = {}
+    if "epochs" in value:
+        out["epochs"] = _int(value["epochs"], _join(path, "epochs"), low=0)
+    if "batch_size" in value:
+        out["batch_size"] = None if value["batch_size"] is None else _int(value["batch_size"],
+                                                                           _join(path, "batch_size"))
+    if "shuffle" in value:
+        out["shuffle"] = _bool(value["shuffle"], _join(path, "shuffle"))
+    if "seed" in value:
+        out["seed"] = None if value["seed"] is None else _int(value["seed"], _join(path, "seed"), low=0)
+    return out
+
+
+_TOP_FIELDS = {"version", "seed", "layers", "loss", "optimizer", "training"}
+
+
+def validate_spec(spec, source=None):
+    """Check every field of a spec dict and return a normalized copy (plain ints, floats, lists).
+    Raises SpecError naming the field path (and `source`, the file it came from, if given)."""
+    try:
+        if not isinstance(spec, dict):
+            raise SpecError(f"a spec must be a JSON object with a \"layers\" list, got {_show(spec)}")
+        _object(spec, "", _TOP_FIELDS, ("layers",))
+        out = {}
+        if "version" in spec:
+            version = _int(spec["version"], "version")
+            if version != SPEC_VERSION:
+                raise SpecError(f"unsupported spec version {version} (this library reads version "
+                                f"{SPEC_VERSION})", "version")
+            out["version"] = version
+        if "seed" in spec:
+            out["seed"] = _int(spec["seed"], "seed", low=0)
+        out["layers"] = _layers(spec["layers"])
+        for key, check in (("loss", _loss), ("optimizer", _optimizer), ("training", _training)):
+            if key in spec:
+                out[key] = check(spec[key])
+        return out
+    except SpecError as e:
+        if source is None or e.source is not None:
+            raise
+        raise SpecError(e.reason, e.path, source) from None
+    except RecursionError:
+        raise SpecError("the spec is nested too deeply", source=source) from None
+
+
+def _unique_keys(pairs):
+    keys = [k for k, _ in pairs]
+    if len(set(keys)) != len(keys):
+        dup = next(k for k in keys if keys.count(k) > 1)
+        raise SpecError(f"duplicate field {dup!r} in a JSON object")
+    return dict(pairs)
+
+
+def parse_spec_json(text, source=None):
+    """Parse JSON text into a (not yet validated) spec; duplicate fields and bad JSON raise SpecError."""
+    try:
+        return json.loads(text, object_pairs_hook=_unique_keys)
+    except SpecError as e:
+        raise SpecError(e.reason, e.path, source) from None
+    except json.JSONDecodeError as e:
+        raise SpecError(f"invalid JSON at line {e.lineno} column {e.colno}: {e.msg}", source=source) from None
+    except RecursionError:
+        raise SpecError("the JSON is nested too deeply", source=source) from None
+
+
+def load_spec(path):
+    """Read and validate a spec from a .json file (errors name the file)."""
+    source = os.fspath(path)
+    with open(source, "rb") as f:
+        raw = f.read(MAX_SPEC_BYTES + 1)
+    if len(raw) > MAX_SPEC_BYTES:
+        raise SpecError(f"the file is larger than {MAX_SPEC_BYTES:,} bytes; not a spec", source=source)
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise SpecError(f"not UTF-8 text ({e.reason} at byte {e.start})", source=source) from None
+    return validate_spec(parse_spec_json(text, source), source)
+
+
+def _resolve(spec):
+    """(validated spec, source) from a dict or a path."""
+    if isinstance(spec, (str, os.PathLike)):
+        return load_spec(spec), os.fspath(spec)
+    return validate_spec(spec), None
+
+
+# -- building -------------------------------------------------------------------------------------------
+
+def from_spec(spec, seed=None):
+    """Build the network a spec describes: a Sequential of its layers, with fresh weights.
+
+    spec: a dict or the path of a .json file. seed: an int or np.random.Generator for the weights;
+    overrides the spec's "seed" (with neither, nn.init's shared generator is used)."""
+    spec, _ = _resolve(spec)
+    rng = _init.as_rng(seed if seed is not None else spec.get("seed"), "from_spec: seed")
+    layers = []
+    for layer in spec["layers"]:
+        kind = layer["type"]
+        if kind == "Linear":
+            layers.append(Linear(layer["in"], layer["out"], bias=layer.get("bias", True),
+                                 init=layer.get("init", "scaled_normal"),
+                                 bias_init=layer.get("bias_init", "zeros"), rng=rng,
+                                 dtype=layer.get("dtype", "float64")))
+        elif kind == "Softmax":
+            layers.append(Softmax(axis=layer.get("axis", -1)))
+        else:
+            layers.append(ACTIVATIONS[kind.lower()]())
+    return Sequential(*layers)
+
+
+def parameter_shapes(spec):
+    """{parameter name: (shape, dtype name)} of the network a (validated) spec describes, in order,
+    computed without building it."""
+    shapes = {}
+    for i, layer in enumerate(spec["layers"]):
+        if layer["type"] == "Linear":
+            dtype = layer.get("dtype", "float64")
+            shapes[f"{i}.weight"] = ((layer["in"], layer["out"]), dtype)
+            if layer.get("bias", True):
+                shapes[f"{i}.bias"] = ((layer["out"],), dtype)
+    return shapes
+
+
+def build_loss(section):
+    """The loss module of a spec's "loss" section (a dict)."""
+    section = _loss(section)
+    cls = LOSSES[section["type"]]
+    return cls(section.get("reduction"))
+
+
+def build_schedule(section):
+    """The Schedule of an optimizer's "schedule" section."""
+    section = _schedule(section, "schedule")
+    kwargs = {k: v for k, v in section.items() if k != "type"}
+    return SCHEDULES[section["type"]](**kwargs)
+
+
+def build_optimizer(section, params):
+    """The optimizer of a spec's "optimizer" section, over `params`."""
+    section = _optimizer(section)
+    kwargs = {k: v for k, v in section.items() if k not in ("type", "schedule")}
+    if "betas" in kwargs:
+        kwargs["betas"] = tuple(kwargs["betas"])
+    if "schedule" in section:
+        kwargs["schedule"] = build_schedule(section["schedule"])
+    try:
+        return OPTIMIZERS[section["type"]](params, **kwargs)
+    except ArgumentError as e:
+        raise SpecError(str(e), "optimizer") from None
+
+
+DEFAULT_LOSS = {"type": "SoftmaxCrossEntropy"}
+DEFAULT_OPTIMIZER = {"type": "SGD", "lr": 0.01}
+DEFAULT_EPOCHS = 100
+
+
+def build_training(spec, model=None, seed=None):
+    """Build everything a spec describes: a TrainingSetup(model, loss, optimizer, epochs, batch_size,
+    shuffle, seed), ready for `setup.fit(train_data, eval_data=None)`.
+
+    spec: a dict or the path of a .json file. model: train this existing model (its parameters go to
+    the optimizer) instead of building one from the spec's layers. seed: weight seed for the model
+    built here (see from_spec). Missing sections get the defaults listed in the module docstring."""
+    spec, source = _resolve(spec)
+    if model is None:
+        model = from_spec(spec, seed=seed)
+    try:
+        loss = build_loss(spec.get("loss", DEFAULT_LOSS))
+        optimizer = build_optimizer(spec.get("optimizer", DEFAULT_OPTIMIZER), model.parameters())
+    except SpecError as e:
+        if source is None:
+            raise
+        raise SpecError(e.reason, e.path, source) from None
+    training = spec.get("training", {})
+    return TrainingSetup(model, loss, optimizer, epochs=training.get("epochs", DEFAULT_EPOCHS),
+                         batch_size=training.get("batch_size"), shuffle=training.get("shuffle", True),
+                         seed=training.get("seed"))
