@@ -55,15 +55,18 @@ class Linear(Module):
             if bias else None
 
     def forward(self, x):
-        """x (N, in) -> x W + b (N, out); also a single row (in,) -> (out,)."""
+        """x (N, in) -> x W + b (N, out), as one fused op (Tensor.linear: the same numbers as
+        `x @ W + b`, one graph node); also a single row (in,) -> (out,)."""
+        if not isinstance(x, Tensor):
+            x = Tensor(x)                                   # raw arrays and lists are data
         try:
-            z = x @ self.weight                     # (N, in) @ (in, out) -> (N, out)
+            if x.ndim == 2 and self.bias is not None:
+                return x.linear(self.weight, self.bias)     # (N, in) @ (in, out) + (out,) -> (N, out)
+            z = x @ self.weight
+            return z if self.bias is None else z + self.bias
         except ShapeError:
             raise ShapeError(f"{self.describe()}: expected input of shape (N, {self.in_features}), got "
                              f"shape {np.shape(x.data if isinstance(x, Tensor) else x)}") from None
-        if self.bias is None:
-            return z
-        return z + self.bias                         # (out,) broadcasts over the N rows
 
     def describe(self):
         """'Linear(in→out)', the label of this layer in graph drawings."""
