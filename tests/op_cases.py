@@ -1,0 +1,525 @@
+"""The table of op cases: one row per differentiable op (and per option that changes its math).
+
+Every row says how to call the op on the engine (`fn`, on Tensors), what it must compute (`ref`, plain
+NumPy written independently of the engine), how to draw valid inputs (`domains`), which shapes to try
+(fixed `shapes`, plus a hypothesis strategy `shape_st` for random shapes with broadcasting pairs and
+0-d tensors) and, optionally, the same op in PyTorch (`torch`, a second oracle).
+
+Tests import this module (tests/ is on sys.path under pytest):
+
+    from op_cases import CASES, make_inputs, run_case, numeric_vjp
+
+test_ops.py drives forward / backward / gradcheck checks from it, test_properties.py its hypothesis
+properties, test_torch_parity.py the PyTorch comparison. A bug found by any of them becomes a new
+entry in the row's `shapes` list (a pinned example), so it is re-checked on every run.
+"""
+from dataclasses import dataclass
+from typing import Callable, Optional
+
+import numpy as np
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from tinygrad_edu import Tensor
+
+# ---------------------------------------------------------------------------------------------------
+# Input domains: how to draw values where an op is defined and smooth. Each is called as
+# domain(rng, shape, shapes) -> ndarray (float64 unless it is a label array); `shapes` are the shapes
+# of all the op's inputs, for domains that depend on another input (labels depend on the class count).
+
+
+def REAL(rng, shape, shapes):
+    """Standard normal values."""
+    return rng.standard_normal(shape)
+
+
+def POSITIVE(rng, shape, shapes):
+    """Values in [0.5, 2]: for log, sqrt, fractional powers, bases of x ** y."""
+    return rng.uniform(0.5, 2.0, shape)
+
+
+def AWAY0(rng, shape, shapes):
+    """|x| in [0.5, 2] with a random sign: divisors, and relu/abs away from their kink at 0."""
+    return rng.uniform(0.5, 2.0, shape) * rng.choice([-1.0, 1.0], shape)
+
+
+def DISTINCT(rng, shape, shapes):
+    """Values at least 0.15 apart (no ties for max/min, so the derivative exists)."""
+    n = int(np.prod(shape, dtype=np.int64))
+    vals = rng.permutation(n) * 0.25 + rng.uniform(-0.05, 0.05, n)
+    return (vals - vals.mean() if n else vals).reshape(shape)
+
+
+def avoid(*points, gap=0.1):
+    """Normal values kept at least `gap` away from the given points (kinks of clip and the like)."""
+    def domain(rng, shape, shapes):
+        x = rng.standard_normal(shape)
+        for p in points:
+            close = np.abs(x - p) < gap
+            x = np.where(close, p + np.where(x >= p, gap, -gap) * 1.5, x)
+        return x
+    domain.__name__ = f"avoid{points}"
+    return domain
+
+
+def UNIT(rng, shape, shapes):
+    """Values in (0, 1): BCE targets."""
+    return rng.uniform(0.05, 0.95, shape)
+
+
+def PROBS(rng, shape, shapes):
+    """Probability rows along the last axis (positive, summing to 1): soft cross-entropy targets."""
+    e = np.exp(rng.standard_normal(shape))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def ONEHOT(rng, shape, shapes):
+    """One-hot rows along the last axis."""
+    c = shape[-1]
+    return np.eye(c)[rng.integers(0, c, shape[:-1])]
+
+
+def LABELS(rng, shape, shapes):
+    """Integer class labels for logits of shape shapes[0] (classes on its last axis)."""
+    return rng.integers(0, shapes[0][-1], shape)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Shape strategies (hypothesis). Each returns a strategy of tuples: one shape per input.
+
+
+def unary(min_dims=0, max_dims=3, min_side=1, max_side=4):
+    return hnp.array_shapes(min_dims=min_dims, max_dims=max_dims, min_side=min_side,
+                            max_side=max_side).map(lambda s: (s,))
+
+
+def binary(min_dims=0, max_dims=3, max_side=4):
+    """Pairs of mutually broadcastable shapes, 0-d included ((), (3, 1) with (2, 1, 4), ...)."""
+    return hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=min_dims, max_dims=max_dims,
+                                             min_side=1, max_side=max_side).map(lambda b: b.input_shapes)
+
+
+def with_constant(shape):
+    """A tensor shape that broadcasts with a constant of `shape` (for `np.ones(3) + t` rows)."""
+    return hnp.broadcastable_shapes(shape, min_dims=0, max_dims=3, min_side=1, max_side=4).map(lambda s: (s,))
+
+
+def same_pair(min_dims=0, max_dims=3):
+    """Two inputs of the same shape (losses whose target must match the prediction)."""
+    return hnp.array_shapes(min_dims=min_dims, max_dims=max_dims, min_side=1, max_side=4).map(lambda s: (s, s))
+
+
+def logits_labels(min_dims=1, max_dims=3):
+    """Logits (..., C) and integer labels (...)."""
+    return hnp.array_shapes(min_dims=min_dims, max_dims=max_dims, min_side=1, max_side=4).map(
+        lambda s: (s, s[:-1]))
+
+
+@st.composite
+def matmul_shapes(draw, a_dims, b_dims):
+    """Shapes for a @ b. a_dims/b_dims: 1 (vector), 2 (matrix) or 'batch' (matrices with leading
+    batch axes that broadcast against each other)."""
+    n, k, m = (draw(st.integers(1, 4)) for _ in range(3))
+    ba, bb = draw(hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=1, max_dims=2,
+                                                    max_side=3)).input_shapes
+    shape_a = {1: (k,), 2: (n, k), "batch": ba + (n, k)}[a_dims]
+    shape_b = {1: (k,), 2: (k, m), "batch": bb + (k, m)}[b_dims]
+    return shape_a, shape_b
+
+
+@st.composite
+def linear_shapes(draw):
+    """x (N, in), W (in, out), b (out,) or (1, out)."""
+    n, k, m = (draw(st.integers(1, 4)) for _ in range(3))
+    return (n, k), (k, m), draw(st.sampled_from([(m,), (1, m)]))
+
+
+# ---------------------------------------------------------------------------------------------------
+# Plain NumPy references (independent of the engine's kernels).
+
+
+def np_logsumexp(x, axis=-1, keepdims=False):
+    m = np.max(x, axis=axis, keepdims=True)
+    out = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
+    return out if keepdims else np.squeeze(out, axis=axis if axis is not None else tuple(range(x.ndim)))
+
+
+def np_softmax(x, axis=-1):
+    e = np.exp(x - np.max(x, axis=axis, keepdims=True))
+    return e / np.sum(e, axis=axis, keepdims=True)
+
+
+def np_log_softmax(x, axis=-1):
+    return x - np_logsumexp(x, axis=axis, keepdims=True)
+
+
+def np_reduce(losses, reduction):
+    if reduction == "mean":
+        return np.mean(losses)
+    if reduction == "sum":
+        return np.sum(losses)
+    return losses
+
+
+def np_ce_labels(z, labels, reduction):
+    """−log softmax(z)[label] per row."""
+    logp = np_log_softmax(z)
+    picked = np.take_along_axis(logp, np.asarray(labels)[..., None].astype(np.intp), axis=-1)[..., 0]
+    return np_reduce(-picked, reduction)
+
+
+def np_ce_probs(z, target, reduction):
+    return np_reduce(-(target * np_log_softmax(z)).sum(axis=-1), reduction)
+
+
+def np_bce_logits(z, y, reduction):
+    """−[y log σ(z) + (1 − y) log(1 − σ(z))], with log σ(z) = −log(1 + e^−z) via logaddexp."""
+    log_sig = -np.logaddexp(0.0, -z)
+    log_one_minus = -np.logaddexp(0.0, z)
+    return np_reduce(-(y * log_sig + (1 - y) * log_one_minus), reduction)
+
+
+def np_mask(shape):
+    """A deterministic boolean mask of `shape` (every third element, counting in C order)."""
+    return (np.arange(int(np.prod(shape, dtype=np.int64))) % 3 == 0).reshape(shape)
+
+
+# ---------------------------------------------------------------------------------------------------
+# The row type.
+
+
+@dataclass
+class OpCase:
+    """One op (with fixed options) checked against NumPy, central differences and PyTorch.
+
+    fn: engine call, fn(*inputs) -> Tensor (inputs: Tensors where differentiable, ndarrays otherwise)
+    ref: NumPy call with the same signature on ndarrays
+    shapes: fixed examples (one shape per input) run on every test run; pinned regressions go here
+    shape_st: hypothesis strategy of input shapes (random shapes, broadcasting pairs, 0-d)
+    domains: one domain per input (how values are drawn)
+    wrt: indices of the differentiable inputs (the others are constant Tensors, or ndarrays for labels)
+    torch: the same op in PyTorch, torch(*torch_tensors) -> tensor, or None
+    keeps_dtype: float32 inputs give a float32 output (False where a float64 constant promotes it)
+    note: why a pinned shape is there (the bug it caught)
+    """
+    name: str
+    fn: Callable
+    ref: Callable
+    shapes: list
+    shape_st: object
+    domains: tuple = (REAL,)
+    wrt: Optional[tuple] = None
+    torch: Optional[Callable] = None
+    keeps_dtype: bool = True
+    note: str = ""
+
+    def __post_init__(self):
+        if self.wrt is None:
+            self.wrt = tuple(range(len(self.domains)))
+
+    def __repr__(self):
+        return f"OpCase({self.name})"
+
+
+def _t():
+    """PyTorch, imported lazily so this module works without it."""
+    import torch
+    return torch
+
+
+def _F():
+    import torch.nn.functional as F
+    return F
+
+
+C = OpCase
+U = unary()
+B = binary()
+
+CASES = [
+    # -- unary elementwise ---------------------------------------------------------------------------
+    C("neg", lambda x: -x, lambda x: -x, [((2, 3),), ((),)], U, torch=lambda x: -x),
+    C("exp", lambda x: x.exp(), np.exp, [((2, 3),), ((),)], U, torch=lambda x: x.exp()),
+    C("log", lambda x: x.log(), np.log, [((2, 3),), ((),)], U, (POSITIVE,), torch=lambda x: x.log()),
+    C("sqrt", lambda x: x.sqrt(), np.sqrt, [((2, 3),), ((),)], U, (POSITIVE,), torch=lambda x: x.sqrt()),
+    C("tanh", lambda x: x.tanh(), np.tanh, [((2, 3),), ((),)], U, torch=lambda x: x.tanh()),
+    C("sigmoid", lambda x: x.sigmoid(), lambda x: 1 / (1 + np.exp(-x)), [((2, 3),), ((),)], U,
+      torch=lambda x: x.sigmoid()),
+    C("relu", lambda x: x.relu(), lambda x: np.where(x > 0, x, 0.0), [((2, 3),), ((),)], U, (AWAY0,),
+      torch=lambda x: x.relu()),
+    C("abs", lambda x: x.abs(), np.abs, [((2, 3),), ((),)], U, (AWAY0,), torch=lambda x: x.abs()),
+    C("square", lambda x: x.square(), lambda x: x * x, [((2, 3),), ((),)], U, torch=lambda x: x.square()),
+    C("pow 3", lambda x: x ** 3, lambda x: x * x * x, [((2, 3),), ((),)], U, torch=lambda x: x ** 3),
+    C("pow 2.0", lambda x: x ** 2.0, lambda x: x * x, [((4,),)], U, torch=lambda x: x ** 2.0),
+    C("pow 0.5", lambda x: x ** 0.5, np.sqrt, [((2, 3),)], U, (POSITIVE,), torch=lambda x: x ** 0.5),
+    C("pow -1.5", lambda x: x ** -1.5, lambda x: 1 / (x * np.sqrt(x)), [((2, 3),)], U, (POSITIVE,),
+      torch=lambda x: x ** -1.5),
+    C("pow -2", lambda x: x ** -2, lambda x: 1 / (x * x), [((2, 3),)], U, (AWAY0,), torch=lambda x: x ** -2),
+    C("pow 1", lambda x: x ** 1, lambda x: x + 0.0, [((3,),)], U, torch=lambda x: x ** 1),
+    C("clip(-0.5, 0.5)", lambda x: x.clip(-0.5, 0.5), lambda x: np.minimum(np.maximum(x, -0.5), 0.5),
+      [((3, 4),), ((),)], U, (avoid(-0.5, 0.5),), torch=lambda x: x.clamp(-0.5, 0.5)),
+    C("clip(min=0.2)", lambda x: x.clip(min=0.2), lambda x: np.maximum(x, 0.2), [((3, 4),)], U,
+      (avoid(0.2),), torch=lambda x: x.clamp(min=0.2)),
+    C("clip(max=-0.1)", lambda x: x.clip(max=-0.1), lambda x: np.minimum(x, -0.1), [((3, 4),)], U,
+      (avoid(-0.1),), torch=lambda x: x.clamp(max=-0.1)),
+    C("2 ** x", lambda x: 2.0 ** x, lambda x: np.power(2.0, x), [((2, 3),), ((),)], U,
+      torch=lambda x: 2.0 ** x),
+    C("ndarray ** x", lambda x: np.array([0.5, 2.0, 3.0]) ** x, lambda x: np.power(np.array([0.5, 2.0, 3.0]), x),
+      [((2, 3),), ((),)], with_constant((3,)), keeps_dtype=False,
+      torch=lambda x: _t().tensor([0.5, 2.0, 3.0], dtype=x.dtype) ** x,
+      note="pinned: `ndarray ** tensor` raised a bare TypeError before the tensor.py fix"),
+    # -- scalars, lists and ndarrays on either side (NumPy broadcasting) -----------------------------
+    C("2 * x", lambda x: 2 * x, lambda x: 2 * x, [((2, 3),), ((),)], U, torch=lambda x: 2 * x),
+    C("x * 2.5", lambda x: x * 2.5, lambda x: x * 2.5, [((2, 3),)], U, torch=lambda x: x * 2.5),
+    C("1 - x", lambda x: 1 - x, lambda x: 1 - x, [((2, 3),), ((),)], U, torch=lambda x: 1 - x),
+    C("x - 2", lambda x: x - 2, lambda x: x - 2, [((2, 3),)], U, torch=lambda x: x - 2),
+    C("x + 0.5", lambda x: x + 0.5, lambda x: x + 0.5, [((2, 3),)], U, torch=lambda x: x + 0.5),
+    C("0.5 + x", lambda x: 0.5 + x, lambda x: 0.5 + x, [((2, 3),)], U, torch=lambda x: 0.5 + x),
+    C("x / 3", lambda x: x / 3, lambda x: x / 3, [((2, 3),)], U, torch=lambda x: x / 3),
+    C("3 / x", lambda x: 3 / x, lambda x: 3 / x, [((2, 3),), ((),)], U, (AWAY0,), torch=lambda x: 3 / x),
+    C("ones(3) + x", lambda x: np.ones(3) + x, lambda x: np.ones(3) + x, [((2, 3),), ((),), ((2, 1),)],
+      with_constant((3,)), keeps_dtype=False, torch=lambda x: _t().ones(3, dtype=x.dtype) + x),
+    C("x + ones(3)", lambda x: x + np.ones(3), lambda x: x + np.ones(3), [((2, 3),), ((1,),)],
+      with_constant((3,)), keeps_dtype=False, torch=lambda x: x + _t().ones(3, dtype=x.dtype)),
+    C("arange(3) - x", lambda x: np.arange(3.0) - x, lambda x: np.arange(3.0) - x, [((2, 3),), ((),)],
+      with_constant((3,)), keeps_dtype=False, torch=lambda x: _t().arange(3.0, dtype=x.dtype) - x),
+    C("x * arange(1, 4)", lambda x: x * np.arange(1.0, 4.0), lambda x: x * np.arange(1.0, 4.0),
+      [((4, 3),), ((4, 1),)], with_constant((3,)), keeps_dtype=False,
+      torch=lambda x: x * _t().arange(1.0, 4.0, dtype=x.dtype)),
+    C("list + x", lambda x: [1.0, -2.0, 3.0] + x, lambda x: np.array([1.0, -2.0, 3.0]) + x,
+      [((2, 3),), ((),)], with_constant((3,)),
+      keeps_dtype=False, torch=lambda x: _t().tensor([1.0, -2.0, 3.0], dtype=x.dtype) + x),
+    C("x * list", lambda x: x * [[1.0], [2.0]], lambda x: x * np.array([[1.0], [2.0]]),
+      [((2, 3),), ((3,),)], with_constant((2, 1)),
+      keeps_dtype=False, torch=lambda x: x * _t().tensor([[1.0], [2.0]], dtype=x.dtype)),
+    C("ones(3) / x", lambda x: np.ones(3) / x, lambda x: np.ones(3) / x, [((2, 3),)], with_constant((3,)),
+      (AWAY0,), keeps_dtype=False, torch=lambda x: _t().ones(3, dtype=x.dtype) / x),
+    # -- binary, broadcasting on both sides -----------------------------------------------------------
+    C("add", lambda x, y: x + y, np.add, [((2, 3), (2, 3)), ((2, 1), (1, 3)), ((), (3,)), ((4, 1, 3), (2, 1)),
+                                         ((), ()), ((3, 2), ()), ((), (4, 2)), ((5, 2), (1, 2)), ((5, 2), (2,))],
+      B, (REAL, REAL), torch=lambda x, y: x + y,
+      note="pinned: a (N, K) gradient reduced to a 0-d input crashed reduce_to's bias fast path"),
+    C("sub", lambda x, y: x - y, np.subtract, [((2, 3), (3,)), ((3, 1), ()), ((), ())], B, (REAL, REAL),
+      torch=lambda x, y: x - y),
+    C("mul", lambda x, y: x * y, np.multiply, [((2, 3), (2, 3)), ((2, 1), (1, 3)), ((), (2, 2))], B,
+      (REAL, REAL), torch=lambda x, y: x * y),
+    C("div", lambda x, y: x / y, np.divide, [((2, 3), (2, 3)), ((3,), (2, 1)), ((), (3,)), ((2, 2), ())], B,
+      (REAL, AWAY0), torch=lambda x, y: x / y),
+    C("x ** y (tensor exponent)", lambda x, y: x ** y, np.power, [((2, 3), (2, 3)), ((3,), ())], B,
+      (POSITIVE, REAL), torch=lambda x, y: x ** y),
+    C("mul, only x differentiable", lambda x, y: x * y, np.multiply, [((2, 3), (3,))], B, (REAL, REAL),
+      wrt=(0,), torch=lambda x, y: x * y),
+    C("div, only y differentiable", lambda x, y: x / y, np.divide, [((2, 3), (3,))], B, (REAL, AWAY0),
+      wrt=(1,), torch=lambda x, y: x / y),
+    # -- matmul: 1-D, 2-D, batched, broadcast batches -------------------------------------------------
+    C("matmul 2D@2D", lambda a, b: a @ b, np.matmul, [((2, 3), (3, 4)), ((1, 1), (1, 1))],
+      matmul_shapes(2, 2), (REAL, REAL), torch=lambda a, b: a @ b),
+    C("matmul 2D@1D", lambda a, b: a @ b, np.matmul, [((2, 3), (3,))], matmul_shapes(2, 1), (REAL, REAL),
+      torch=lambda a, b: a @ b),
+    C("matmul 1D@2D", lambda a, b: a @ b, np.matmul, [((3,), (3, 4))], matmul_shapes(1, 2), (REAL, REAL),
+      torch=lambda a, b: a @ b),
+    C("matmul 1D@1D", lambda a, b: a @ b, np.matmul, [((3,), (3,)), ((1,), (1,))], matmul_shapes(1, 1),
+      (REAL, REAL), torch=lambda a, b: a @ b),
+    C("matmul batched", lambda a, b: a @ b, np.matmul, [((2, 2, 3), (2, 3, 4)), ((3, 1, 2, 3), (2, 3, 1)),
+                                                       ((2, 3, 4), (4, 2))],
+      matmul_shapes("batch", "batch"), (REAL, REAL), torch=lambda a, b: a @ b),
+    C("matmul batched@2D", lambda a, b: a @ b, np.matmul, [((2, 2, 3), (3, 4))], matmul_shapes("batch", 2),
+      (REAL, REAL), torch=lambda a, b: a @ b),
+    C("matmul 2D@batched", lambda a, b: a @ b, np.matmul, [((2, 3), (4, 3, 2))], matmul_shapes(2, "batch"),
+      (REAL, REAL), torch=lambda a, b: a @ b),
+    C("matmul batched@1D", lambda a, b: a @ b, np.matmul, [((2, 2, 3), (3,))], matmul_shapes("batch", 1),
+      (REAL, REAL), torch=lambda a, b: a @ b),
+    C("matmul 1D@batched", lambda a, b: a @ b, np.matmul, [((3,), (2, 3, 4))], matmul_shapes(1, "batch"),
+      (REAL, REAL), torch=lambda a, b: a @ b),
+    C("x @ ndarray", lambda a: a @ np.arange(6.0).reshape(3, 2), lambda a: a @ np.arange(6.0).reshape(3, 2),
+      [((2, 3),), ((3,),)], st.just(((4, 3),)),
+      keeps_dtype=False, torch=lambda a: a @ _t().arange(6.0, dtype=a.dtype).reshape(3, 2)),
+    C("ndarray @ x", lambda b: np.arange(6.0).reshape(2, 3) @ b, lambda b: np.arange(6.0).reshape(2, 3) @ b,
+      [((3, 4),), ((3,),)], st.just(((3, 1),)),
+      keeps_dtype=False, torch=lambda b: _t().arange(6.0, dtype=b.dtype).reshape(2, 3) @ b),
+    # -- fused affine map x @ W + b (a dense layer) -------------------------------------------------
+    C("linear x.linear(W, b)", lambda x, W, b: x.linear(W, b), lambda x, W, b: x @ W + b,
+      [((4, 3), (3, 2), (2,)), ((1, 1), (1, 1), (1,)), ((2, 3), (3, 2), (1, 2))], linear_shapes(),
+      (REAL, REAL, REAL), torch=lambda x, W, b: x @ W + b),
+    C("linear, only W and b differentiable", lambda x, W, b: x.linear(W, b), lambda x, W, b: x @ W + b,
+      [((4, 3), (3, 2), (2,))], linear_shapes(), (REAL, REAL, REAL), wrt=(1, 2),
+      torch=lambda x, W, b: x @ W + b),
+    C("linear without bias", lambda x, W: x.linear(W), np.matmul, [((4, 3), (3, 2))], matmul_shapes(2, 2),
+      (REAL, REAL), torch=lambda x, W: x @ W),
+    # -- reductions ----------------------------------------------------------------------------------
+    C("sum", lambda x: x.sum(), np.sum, [((2, 3),), ((),)], U, torch=lambda x: x.sum()),
+    C("sum axis=0", lambda x: x.sum(axis=0), lambda x: np.sum(x, axis=0), [((2, 3),), ((4,),)], unary(1),
+      torch=lambda x: x.sum(dim=0)),
+    C("sum axis=-1 keepdims", lambda x: x.sum(axis=-1, keepdims=True), lambda x: np.sum(x, -1, keepdims=True),
+      [((2, 3),)], unary(1), torch=lambda x: x.sum(dim=-1, keepdim=True)),
+    C("sum axis=(0, -1)", lambda x: x.sum(axis=(0, -1)), lambda x: np.sum(x, axis=(0, -1)),
+      [((2, 3, 4),), ((2, 3),)], unary(2), torch=lambda x: x.sum(dim=(0, -1))),
+    C("sum keepdims all", lambda x: x.sum(keepdims=True), lambda x: np.sum(x, keepdims=True),
+      [((2, 3),)], U, torch=lambda x: x.sum().reshape((1,) * x.ndim)),
+    C("mean", lambda x: x.mean(), np.mean, [((2, 3),), ((),)], U, torch=lambda x: x.mean()),
+    C("mean axis=0", lambda x: x.mean(axis=0), lambda x: np.mean(x, axis=0), [((2, 3),)], unary(1),
+      torch=lambda x: x.mean(dim=0)),
+    C("mean axis=-1 keepdims", lambda x: x.mean(axis=-1, keepdims=True),
+      lambda x: np.mean(x, -1, keepdims=True), [((2, 3),)], unary(1),
+      torch=lambda x: x.mean(dim=-1, keepdim=True)),
+    C("mean axis=(0, -1)", lambda x: x.mean(axis=(0, -1)), lambda x: np.mean(x, axis=(0, -1)),
+      [((2, 3, 4),)], unary(2), torch=lambda x: x.mean(dim=(0, -1))),
+    C("max", lambda x: x.max(), np.max, [((2, 3),), ((),)], U, (DISTINCT,), torch=lambda x: x.amax()),
+    C("max axis=0", lambda x: x.max(axis=0), lambda x: np.max(x, axis=0), [((2, 3),)], unary(1), (DISTINCT,),
+      torch=lambda x: x.amax(dim=0)),
+    C("max axis=-1 keepdims", lambda x: x.max(axis=-1, keepdims=True), lambda x: np.max(x, -1, keepdims=True),
+      [((2, 3),)], unary(1), (DISTINCT,), torch=lambda x: x.amax(dim=-1, keepdim=True)),
+    C("max axis=(0, 1)", lambda x: x.max(axis=(0, 1)), lambda x: np.max(x, axis=(0, 1)), [((2, 3, 2),)],
+      unary(2), (DISTINCT,), torch=lambda x: x.amax(dim=(0, 1))),
+    C("min", lambda x: x.min(), np.min, [((2, 3),), ((),)], U, (DISTINCT,), torch=lambda x: x.amin()),
+    C("min axis=-1", lambda x: x.min(axis=-1), lambda x: np.min(x, axis=-1), [((2, 3),)], unary(1),
+      (DISTINCT,), torch=lambda x: x.amin(dim=-1)),
+    # -- softmax family ------------------------------------------------------------------------------
+    C("softmax", lambda x: x.softmax(), np_softmax, [((2, 3),), ((4,),)], unary(1),
+      torch=lambda x: x.softmax(-1)),
+    C("softmax axis=0", lambda x: x.softmax(axis=0), lambda x: np_softmax(x, 0), [((3, 2),)], unary(1),
+      torch=lambda x: x.softmax(0)),
+    C("log_softmax", lambda x: x.log_softmax(), np_log_softmax, [((2, 3),), ((4,),)], unary(1),
+      torch=lambda x: x.log_softmax(-1)),
+    C("log_softmax axis=0", lambda x: x.log_softmax(axis=0), lambda x: np_log_softmax(x, 0), [((3, 2),)],
+      unary(1), torch=lambda x: x.log_softmax(0)),
+    C("logsumexp", lambda x: x.logsumexp(), np_logsumexp, [((2, 3),), ((4,),)], unary(1),
+      torch=lambda x: x.logsumexp(-1)),
+    C("logsumexp axis=0 keepdims", lambda x: x.logsumexp(axis=0, keepdims=True),
+      lambda x: np_logsumexp(x, 0, keepdims=True), [((3, 2),)], unary(1),
+      torch=lambda x: x.logsumexp(0, keepdim=True)),
+    C("logsumexp axis=None", lambda x: x.logsumexp(axis=None), lambda x: np_logsumexp(x, None),
+      [((2, 3),), ((),)], U, torch=lambda x: x.reshape(-1).logsumexp(0)),
+    # -- shape ops -----------------------------------------------------------------------------------
+    C("reshape (reversed shape)", lambda x: x.reshape(x.shape[::-1]), lambda x: x.reshape(x.shape[::-1]),
+      [((2, 3),), ((),)], U, torch=lambda x: x.reshape(x.shape[::-1])),
+    C("reshape(-1, 2)", lambda x: x.reshape(-1, 2), lambda x: x.reshape(-1, 2), [((2, 3),), ((4,),)],
+      unary(1).filter(lambda s: np.prod(s[0]) % 2 == 0), torch=lambda x: x.reshape(-1, 2)),
+    C("flatten", lambda x: x.flatten(), lambda x: x.reshape(-1), [((2, 3),), ((),)], U,
+      torch=lambda x: x.reshape(-1)),
+    C(".T", lambda x: x.T, lambda x: x.T, [((2, 3),), ((2, 3, 4),), ((),)], U,
+      torch=lambda x: x.permute(tuple(reversed(range(x.ndim)))),
+      note="pinned: its backward with create_graph called Tensor.transpose(None), which failed"),
+    C("transpose() (no axes)", lambda x: x.transpose(), lambda x: x.transpose(), [((2, 3, 4),)], U,
+      torch=lambda x: x.permute(tuple(reversed(range(x.ndim))))),
+    C("transpose(1, 2, 0)", lambda x: x.transpose(1, 2, 0), lambda x: x.transpose(1, 2, 0), [((2, 3, 4),)],
+      unary(3, 3), torch=lambda x: x.permute(1, 2, 0)),
+    C("swapaxes(0, -1)", lambda x: x.swapaxes(0, -1), lambda x: x.swapaxes(0, -1), [((2, 3, 4),)], unary(1),
+      torch=lambda x: x.transpose(0, -1)),
+    C("broadcast_to", lambda x: x.broadcast_to((2,) + x.shape), lambda x: np.broadcast_to(x, (2,) + x.shape),
+      [((3,),), ((),), ((2, 1),)], U, torch=lambda x: x.expand((2,) + tuple(x.shape))),
+    C("broadcast_to (stretch size-1 axes)", lambda x: x.broadcast_to((3, 2, 4)),
+      lambda x: np.broadcast_to(x, (3, 2, 4)), [((2, 1),), ((1, 4),), ((),)],
+      hnp.broadcastable_shapes((3, 2, 4), min_dims=0, max_dims=3).map(lambda s: (s,)),
+      torch=lambda x: x.expand(3, 2, 4)),
+    # -- indexing ------------------------------------------------------------------------------------
+    C("x[1]", lambda x: x[1], lambda x: x[1], [((3, 2),), ((2,),)], unary(1, min_side=2),
+      torch=lambda x: x[1]),
+    C("x[-1]", lambda x: x[-1], lambda x: x[-1], [((3, 2),)], unary(1), torch=lambda x: x[-1]),
+    C("x[1:]", lambda x: x[1:], lambda x: x[1:], [((3, 2),)], unary(1), torch=lambda x: x[1:]),
+    C("x[::-1]", lambda x: x[::-1], lambda x: x[::-1], [((3, 2),)], unary(1), torch=lambda x: x.flip(0)),
+    C("x[..., ::2]", lambda x: x[..., ::2], lambda x: x[..., ::2], [((2, 5),)], unary(1),
+      torch=lambda x: x[..., ::2]),
+    C("x[None]", lambda x: x[None], lambda x: x[None], [((2, 3),), ((),)], U, torch=lambda x: x[None]),
+    C("x[0, 1]", lambda x: x[0, 1], lambda x: x[0, 1], [((2, 3),)], unary(2, min_side=2),
+      torch=lambda x: x[0, 1]),
+    C("x[[0, 2, 0, 0]] (repeats accumulate)", lambda x: x[[0, 2, 0, 0]], lambda x: x[[0, 2, 0, 0]],
+      [((3, 2),), ((3,),)], unary(1, min_side=3), torch=lambda x: x[[0, 2, 0, 0]]),
+    C("x[int ndarray 2-D]", lambda x: x[np.array([[1, 1], [0, 1]])], lambda x: x[np.array([[1, 1], [0, 1]])],
+      [((2, 3),)], unary(1, min_side=2), torch=lambda x: x[_t().tensor([[1, 1], [0, 1]])]),
+    C("x[Tensor index]", lambda x: x[Tensor([1, 0, 1])], lambda x: x[np.array([1, 0, 1])], [((2, 3),)],
+      unary(1, min_side=2), torch=lambda x: x[_t().tensor([1, 0, 1])]),
+    C("x[[0, 1, 0], [1, 1, 1]]", lambda x: x[[0, 1, 0], [1, 1, 1]], lambda x: x[[0, 1, 0], [1, 1, 1]],
+      [((2, 3),)], unary(2, min_side=2), torch=lambda x: x[[0, 1, 0], [1, 1, 1]]),
+    C("x[1:, [0, 0]]", lambda x: x[1:, [0, 0]], lambda x: x[1:, [0, 0]], [((3, 2),)], unary(2),
+      torch=lambda x: x[1:, [0, 0]]),
+    C("x[bool mask]", lambda x: x[np_mask(x.shape)], lambda x: x[np_mask(x.shape)], [((2, 3),), ((),)], U,
+      torch=lambda x: x[_t().from_numpy(np_mask(tuple(x.shape)))]),
+    C("x[bool row mask]", lambda x: x[np.arange(x.shape[0]) % 2 == 0], lambda x: x[np.arange(x.shape[0]) % 2 == 0],
+      [((3, 2),)], unary(1), torch=lambda x: x[_t().from_numpy(np.arange(x.shape[0]) % 2 == 0)]),
+    # -- losses --------------------------------------------------------------------------------------
+    *[C(f"softmax_cross_entropy labels {r}", (lambda r: lambda z, y: z.softmax_cross_entropy(y, r))(r),
+        (lambda r: lambda z, y: np_ce_labels(z, y, r))(r),
+        [((4, 3), (4,)), ((3,), ()), ((2, 2, 3), (2, 2)), ((1, 1), (1,))], logits_labels(), (REAL, LABELS),
+        wrt=(0,), torch=(lambda r: lambda z, y: _F().cross_entropy(z.reshape(-1, z.shape[-1]), y.reshape(-1),
+                                                                  reduction=r).reshape(y.shape if r == "none"
+                                                                                       else ()))(r))
+      for r in ("mean", "sum", "none")],
+    *[C(f"softmax_cross_entropy probs {r}", (lambda r: lambda z, t: z.softmax_cross_entropy(t, r))(r),
+        (lambda r: lambda z, t: np_ce_probs(z, t, r))(r),
+        [((4, 3), (4, 3)), ((3,), (3,)), ((2, 2, 3), (2, 2, 3))], same_pair(1), (REAL, PROBS),
+        torch=(lambda r: lambda z, t: _F().cross_entropy(z.reshape(-1, z.shape[-1]), t.reshape(-1, t.shape[-1]),
+                                                         reduction=r).reshape(t.shape[:-1] if r == "none"
+                                                                              else ()))(r))
+      for r in ("mean", "sum", "none")],
+    C("softmax_cross_entropy one-hot", lambda z, t: z.softmax_cross_entropy(t),
+      lambda z, t: np_ce_probs(z, t, "mean"), [((4, 3), (4, 3))], same_pair(1), (REAL, ONEHOT), wrt=(0,),
+      torch=lambda z, t: _F().cross_entropy(z.reshape(-1, z.shape[-1]), t.reshape(-1, t.shape[-1]))),
+    *[C(f"binary_cross_entropy_with_logits {r}",
+        (lambda r: lambda z, y: z.binary_cross_entropy_with_logits(y, r))(r),
+        (lambda r: lambda z, y: np_bce_logits(z, y, r))(r),
+        [((4, 1), (4, 1)), ((), ()), ((3,), (3,))], same_pair(0), (REAL, UNIT),
+        torch=(lambda r: lambda z, y: _F().binary_cross_entropy_with_logits(z, y, reduction=r))(r))
+      for r in ("mean", "sum", "none")],
+    *[C(f"mse {r}", (lambda r: lambda x, y: x.mse(y, r))(r),
+        (lambda r: lambda x, y: np_reduce((x - y) ** 2, r))(r),
+        [((4, 2), (4, 2)), ((), ()), ((3,), (3,))], same_pair(0), (REAL, REAL),
+        torch=(lambda r: lambda x, y: _F().mse_loss(x, y, reduction=r))(r))
+      for r in ("mean", "sum", "none")],
+    C("mse, constant target", lambda x, y: x.mse(y), lambda x, y: np.mean((x - y) ** 2), [((4, 2), (4, 2))],
+      same_pair(0), (REAL, REAL), wrt=(0,), torch=lambda x, y: _F().mse_loss(x, y)),
+]
+
+CASE_BY_NAME = {c.name: c for c in CASES}
+assert len(CASE_BY_NAME) == len(CASES), "op case names must be unique"
+
+
+# ---------------------------------------------------------------------------------------------------
+# Running a case.
+
+
+def make_inputs(case, shapes, rng, dtype=np.float64):
+    """Draw one value array per input of `case`; float inputs are cast to `dtype`."""
+    arrays = []
+    for dom, shape in zip(case.domains, shapes):
+        a = np.asarray(dom(rng, tuple(shape), shapes))
+        if a.dtype.kind == "f":
+            a = a.astype(dtype)
+        arrays.append(a)
+    return arrays
+
+
+def engine_inputs(case, arrays):
+    """Fresh leaf Tensors (requiring grad for the differentiable inputs, constant otherwise); integer
+    inputs (class labels) stay plain ndarrays."""
+    return [Tensor(a.copy(), requires_grad=i in case.wrt) if a.dtype.kind == "f" else a.copy()
+            for i, a in enumerate(arrays)]
+
+
+def run_case(case, arrays, upstream=None):
+    """Run the engine on `arrays`: returns (output Tensor, [grad of each wrt input]) after
+    backward with `upstream` (a random upstream gradient; None: no backward)."""
+    inputs = engine_inputs(case, arrays)
+    out = case.fn(*inputs)
+    grads = None
+    if upstream is not None:
+        out.backward(upstream)
+        grads = [inputs[i].grad for i in case.wrt]
+    return out, grads, inputs
+
+
+def numeric_vjp(f, arrays, v, i, eps=1e-6):
+    """Central differences of Σ f(*arrays) · v with respect to arrays[i] (all float64, plain NumPy):
+    the vector-Jacobian product that backward with upstream gradient v must compute."""
+    arrays = [np.array(a, dtype=np.float64) if a.dtype.kind == "f" else a for a in arrays]
+    x = arrays[i]
+    out = np.zeros(x.shape)
+    for idx in np.ndindex(x.shape):
+        saved = x[idx]
+        x[idx] = saved + eps
+        plus = np.sum(np.asarray(f(*arrays)) * v)
+        x[idx] = saved - eps
+        minus = np.sum(np.asarray(f(*arrays)) * v)
+        x[idx] = saved
+        out[idx] = (plus - minus) / (2 * eps)
+    return out
