@@ -109,7 +109,9 @@ def _store(t, g, create_graph, taken):
         taken.add(id(g))
         t._grad = g if prev is None else prev + g
     elif prev is None:
-        if g.base is not None or id(g) in taken:
+        if type(g) is not np.ndarray:           # a NumPy scalar from a 0-d result
+            g = np.asarray(g)
+        elif g.base is not None or id(g) in taken:
             g = g.copy()
         taken.add(id(g))
         t._grad = Tensor._make(g, None, False)
@@ -174,11 +176,8 @@ def backward(roots, grads, retain_graph=False, create_graph=False, capture=None,
             for p, gp, arr, need in zip(fn.inputs, input_grads, fn.arrays, fn.needs):
                 if not need or gp is None:
                     continue
-                if not create_graph and type(gp) is not np.ndarray:
-                    gp = np.asarray(gp)         # NumPy returns scalars for 0-d results
-                summed_from = None
-                if gp.shape != arr.shape:       # undo broadcasting: the one place it happens
-                    summed_from = gp.shape
+                shape = gp.shape                # (NumPy scalars from 0-d results have shape and dtype too)
+                if shape != arr.shape:          # undo broadcasting: the one place it happens
                     gp = reduce_to(gp, arr.shape)
                 if gp.dtype is not arr.dtype and gp.dtype != arr.dtype:
                     gp = gp.astype(arr.dtype)
@@ -186,7 +185,7 @@ def backward(roots, grads, retain_graph=False, create_graph=False, capture=None,
                 prev = pending.get(key)
                 if trace is not None:
                     had = prev is not None or (p._ctx is None and p._grad is not None and capture is None)
-                    step.contributions.append(Contribution(p, _value(gp), summed_from, had))
+                    step.contributions.append(Contribution(p, _value(gp), None if shape == arr.shape else shape, had))
                 if prev is not None:
                     pending[key] = prev + gp
                 else:

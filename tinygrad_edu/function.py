@@ -203,8 +203,8 @@ def note_inplace(arr):
     _last_write = _clock
     root = arr if arr.base is None else _root(arr)
     key = id(root)
-    entry = _stamps.get(key)
-    if entry is not None and entry[1]() is root:
+    entry = _stamps.get(key)             # an entry is dropped when its buffer dies (the weakref's
+    if entry is not None:                 # callback), so a live entry for id(root) is root's own
         entry[0] = _clock
     else:
         _stamps[key] = [_clock, weakref.ref(root, lambda _, key=key: _stamps.pop(key, None))]
@@ -214,7 +214,7 @@ def version_of(arr):
     """The clock value when the buffer behind `arr` was last modified in place (0: never)."""
     root = _root(arr)
     entry = _stamps.get(id(root))
-    return entry[0] if entry is not None and entry[1]() is root else 0
+    return entry[0] if entry is not None else 0
 
 
 def last_write():
@@ -239,6 +239,8 @@ def as_constant(value, op):
     """A non-Tensor operand of `op`: Python/NumPy scalars pass through (so a Python float never
     upcasts float32), arrays and nested lists must be numeric."""
     if type(value) is float or type(value) is int:
+        return value
+    if type(value) is np.ndarray and value.dtype.kind in "biuf":
         return value
     if isinstance(value, (int, float, np.generic)) and not isinstance(value, (np.str_, np.bytes_)):
         if isinstance(value, np.generic) and value.dtype.kind not in "biuf":

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .autograd import grad
-from .errors import GradcheckError
+from .errors import ArgumentError, DTypeError, GradcheckError
 from .tensor import Tensor
 
 
@@ -26,7 +26,8 @@ def numerical_gradient(f, x, eps=1e-4):
     """
     arr = x._data if isinstance(x, Tensor) else x
     if not isinstance(arr, np.ndarray) or arr.dtype.kind != "f":
-        raise TypeError("numerical_gradient: x must be a float ndarray or Tensor")
+        raise DTypeError(f"numerical_gradient: x must be a float ndarray or Tensor, got "
+                         f"{getattr(arr, 'dtype', type(arr).__name__)}")
     grads = np.zeros(arr.shape, dtype=np.float64)
     for idx in np.ndindex(arr.shape):
         saved = arr[idx]
@@ -76,13 +77,12 @@ class GradcheckReport:
 
 
 def _float64_inputs(inputs):
-    """float64 leaf copies of the Tensor inputs (keeping requires_grad); other arguments as given."""
+    """float64 leaf copies of the inputs that require grad; everything else (class labels, data)
+    is passed through unchanged."""
     out = []
     for x in inputs:
-        if isinstance(x, Tensor):
-            t = Tensor(np.array(x._data, dtype=np.float64), name=x.name)
-            t.requires_grad_(x.requires_grad)
-            out.append(t)
+        if isinstance(x, Tensor) and x.requires_grad:
+            out.append(Tensor(np.array(x._data, dtype=np.float64), requires_grad=True, name=x.name))
         else:
             out.append(x)
     return out
@@ -104,10 +104,10 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0, raise_exceptio
     xs = _float64_inputs(inputs)
     wrt = [i for i, x in enumerate(xs) if isinstance(x, Tensor) and x.requires_grad]
     if not wrt:
-        raise ValueError("gradcheck: no input requires grad")
+        raise ArgumentError("gradcheck: no input requires grad")
     out = fn(*xs)
     if not isinstance(out, Tensor):
-        raise TypeError(f"gradcheck: fn must return a Tensor, got {type(out).__name__}")
+        raise DTypeError(f"gradcheck: fn must return a Tensor, got {type(out).__name__}")
     v = np.random.default_rng(seed).standard_normal(out.shape)
     analytic = grad(out, [xs[i] for i in wrt], grad_outputs=v, allow_unused=True) if out.requires_grad \
         else [None] * len(wrt)

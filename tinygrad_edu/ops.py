@@ -70,13 +70,14 @@ def reduce_to(g, shape):
     if gshape == shape:
         return g
     lead = len(gshape) - len(shape)
+    if type(g) is np.ndarray and len(gshape) == 2 and lead < 2 and shape[-1] == gshape[1] \
+            and (lead == 1 or shape[0] == 1) and g.dtype.kind == "f":
+        # Summing the rows of a matrix (a bias gradient, (N, K) -> (K,) or (1, K)): a BLAS product with
+        # ones is ~5-10x faster than g.sum(axis=0) for the small batches of teaching nets, and gives
+        # a fresh array of exactly the target shape.
+        return ones(gshape[:1] if lead else (1, gshape[0]), g.dtype).dot(g)
     if lead < 0 or any(n != 1 and n != gshape[lead + i] for i, n in enumerate(shape)):
         raise GraphError(f"internal: a gradient of shape {gshape} cannot be reduced to shape {shape}")
-    if type(g) is np.ndarray and g.ndim == 2 and shape and g.dtype.kind == "f" \
-            and shape[-1] == gshape[1] and (lead == 1 or shape[0] == 1):
-        # Summing the rows of a matrix (a bias gradient, (N, K) -> (K,) or (1, K)): a BLAS product with
-        # a vector of ones is ~5-10x faster than g.sum(axis=0) for the small batches of teaching nets.
-        return ones(gshape[0], g.dtype).dot(g).reshape(shape)
     axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape) if n == 1 and gshape[lead + i] != 1)
     return g.sum(axis=axes).reshape(shape)
 
@@ -84,17 +85,18 @@ def reduce_to(g, shape):
 # NumPy kernels ----------------------------------------------------------------------------------
 
 @functools.lru_cache(maxsize=128)
-def ones(n, dtype):
-    """A cached read-only vector of n ones (row sums as BLAS dot products)."""
-    v = np.ones(n, dtype=dtype)
+def ones(shape, dtype):
+    """A cached read-only array of ones (row sums as BLAS dot products)."""
+    v = np.ones(shape, dtype=dtype)
     v.setflags(write=False)
     return v
 
 
 @functools.lru_cache(maxsize=128)
-def arange(n):
-    """A cached read-only np.arange(n) (row indices for gathering one element per row)."""
-    v = np.arange(n)
+def row_starts(n_rows, n_cols):
+    """Cached read-only flat index of the first element of each row of an (n_rows, n_cols) array:
+    `m.take(row_starts(N, C) + j)` gathers m[i, j[i]] for every row i in one pass."""
+    v = np.arange(0, n_rows * n_cols, n_cols)
     v.setflags(write=False)
     return v
 
@@ -104,8 +106,9 @@ _EXP_MAX = {}
 
 def sigmoid_np(x):
     """1 / (1 + exp(-x)), accurate for every x. exp(-x) would overflow (with a warning) for x below
-    about -709 in float64 (-88 in float32); clamping there changes nothing: sigmoid is 0 to the last
-    bit anyway."""
+    about -709 in float64 (-88 in float32), so x is clamped there: below it sigmoid returns the
+    smallest normal-range value (about 1e-308 in float64, 1e-38 in float32) instead of a denormal or 0
+    - an absolute error far below anything a gradient can notice."""
     if x.dtype.kind != "f":
         x = x.astype(np.float64)
     lo = _EXP_MAX.get(x.dtype)
@@ -149,10 +152,11 @@ def keep_shape(shape, axis):
     return tuple(1 if i in axes else n for i, n in enumerate(shape))
 
 
-def normalize_index(index):
-    """Turn Tensors and lists inside an index into integer/bool ndarrays (and check them)."""
+def normalize_index(index, op="getitem"):
+    """Turn Tensors and lists inside an index into integer/bool ndarrays (and check them); `op`
+    names the caller in errors (getitem or setitem)."""
     if isinstance(index, tuple):
-        return tuple(normalize_index(i) for i in index)
+        return tuple(normalize_index(i, op) for i in index)
     if isinstance(index, Tensor):
         index = index._data
     elif isinstance(index, list):
@@ -160,7 +164,7 @@ def normalize_index(index):
     if isinstance(index, np.ndarray) and index.dtype.kind not in "biu":
         if index.size == 0:
             return index.astype(np.intp)
-        raise DTypeError(f"getitem: index arrays must hold integers or booleans, got dtype {index.dtype}")
+        raise DTypeError(f"{op}: index arrays must hold integers or booleans, got dtype {index.dtype}")
     return index
 
 
@@ -251,6 +255,8 @@ class Pow(Function):
         p = self.p
         if p == 2:
             return g * (2 * x)
+        if p == 0:                                   # x⁰ = 1: derivative 0 everywhere, also at x = 0,
+            return g * 0.0                           # where p · x^(p−1) would be 0 · inf = NaN
         return g * (p * x ** (p - 1))
 
 
@@ -450,6 +456,11 @@ class Linear(Function):
         out += b
         return out
 
+    def saved_arrays(self):
+        """Backward reads x and W, never b: changing b in place after forward is harmless, as it is
+        for the `x @ W + b` this op fuses."""
+        return [a for a in self.arrays[:2] if isinstance(a, np.ndarray)]
+
     def backward(self, g, x, W, b, out):
         need_x, need_W, need_b = self.needs
         if type(g) is np.ndarray:
@@ -485,7 +496,7 @@ class Mean(Function):
     def forward(self, x, axis=None, keepdims=False):
         self.kshape = keep_shape(x.shape, axis)
         self.n = max(x.size // max(math.prod(self.kshape), 1), 1)
-        if x.dtype.kind != "f":
+        if x.dtype.kind != "f" or x.size == 0:     # (the mean of nothing is NaN, as in NumPy)
             return x.mean(axis=axis, keepdims=keepdims)
         return x.sum(axis=axis, keepdims=keepdims) * (1.0 / self.n)   # as x.mean, with less overhead
 
@@ -505,8 +516,11 @@ class Max(Function):
         return x.max(axis=axis, keepdims=keepdims)
 
     def backward(self, g, x, out):
-        xv = value(x)
-        hit = (xv == value(out).reshape(self.kshape)).astype(xv.dtype)
+        xv, top = value(x), value(out).reshape(self.kshape)
+        hit = xv == top
+        if np.isnan(top).any():                      # a NaN maximum: the gradient goes to the NaN(s)
+            hit |= np.isnan(xv) & np.isnan(top)
+        hit = hit.astype(xv.dtype)
         hit /= hit.sum(axis=self.axis, keepdims=True)
         return broadcast_to(g.reshape(self.kshape), xv.shape) * hit
 
@@ -621,13 +635,13 @@ class LogSoftmax(Function):
 
 
 class LogSumExp(Function):
-    """out = log Σ eˣ along axis;   dx = g · e^(x − out)  (= g · softmax(x))"""
-    __slots__ = ("kshape",)
+    """out = log Σ eˣ along axis;   dx = g · softmax(x)  (= g · e^(x − out), computed stably)"""
+    __slots__ = ("kshape", "axis")
     name = "logsumexp"
     rule = "logsumexp: softmax(x)"
-    saves_output = True
 
     def forward(self, x, axis=-1, keepdims=False):
+        self.axis = axis
         self.kshape = keep_shape(x.shape, axis)
         m = x.max(axis=axis, keepdims=True)
         m = np.where(np.isfinite(m), m, 0)           # rows of -inf (or inf) must not give NaN here
@@ -635,7 +649,7 @@ class LogSumExp(Function):
         return out if keepdims else _squeeze(out, x.shape, axis)
 
     def backward(self, g, x, out):
-        return broadcast_to(g.reshape(self.kshape), x.shape) * exp(x - out.reshape(self.kshape))
+        return broadcast_to(g.reshape(self.kshape), x.shape) * softmax(x, self.axis)
 
 
 def _squeeze(out, shape, axis):
@@ -706,21 +720,23 @@ class SoftmaxCrossEntropy(Function):
         if reduction not in _REDUCTIONS:
             _check_reduction(op, reduction)
         self.reduction = reduction
-        if z.ndim == 0:
-            raise ShapeError(f"{op}: logits must have a class axis (last axis), got a 0-d array")
+        if z.ndim == 0 or z.shape[-1] == 0:
+            raise ShapeError(f"{op}: logits must have a class axis (last axis) with at least one class, "
+                             f"got shape {z.shape}")
         if type(target) is not np.ndarray:
             target = np.asarray(target)
         n_classes = z.shape[-1]
         zz = z.reshape(-1, n_classes)                    # (M, C): one row per prediction
         m = len(zz)
-        rows = arange(m)
-        shifted = zz - zz[rows, zz.argmax(axis=1)][:, None]     # z − row max (argmax+gather: fast)
+        starts = row_starts(m, n_classes)
+        # z − row max. (argmax + take is 2-4x faster than zz.max(axis=1) for short rows)
+        shifted = zz - zz.take(starts + zz.argmax(axis=1))[:, None]
         e = np.exp(shifted)
         s = e.dot(ones(n_classes, e.dtype))              # (M,) row sums
         if target.shape == z.shape[:-1]:
             check_labels(op, target, n_classes)
             self.labels = target.reshape(-1)
-            self.flat = rows * n_classes + self.labels   # flat index of each row's label
+            self.flat = starts + self.labels             # flat index of each row's label
             losses = np.log(s) - shifted.take(self.flat)
         elif target.shape == z.shape:
             self.labels = None
@@ -746,7 +762,7 @@ class SoftmaxCrossEntropy(Function):
         if self.reduction == "none":
             g = g.reshape(g.shape + (1,))
         scale = _scale(g, self.reduction, self.n)
-        if type(g) is np.ndarray and not self.needs[1]:
+        if not isinstance(g, Tensor) and not self.needs[1]:
             # Fast path: p = softmax(z) from forward's exp and row sums, then p − onehot, scaled.
             p = self.e / self.s[:, None]
             if self.labels is not None:

@@ -48,6 +48,11 @@ def numeric_dtype(dtype, what):
     return target
 
 
+def _axis(axis):
+    """Reduction axes as NumPy takes them: None, an int, or a tuple (a list is accepted too)."""
+    return tuple(axis) if isinstance(axis, list) else axis
+
+
 def _check_float(arr, what):
     if arr.dtype.kind != "f":
         raise DTypeError(f"{what}: only floating-point tensors can require grad, this one is {arr.dtype}; "
@@ -136,7 +141,7 @@ class Tensor:
 
     def __bool__(self):
         if self._data.size != 1:
-            raise ValueError(f"the truth value of a tensor with shape {self.shape} is ambiguous; "
+            raise ShapeError(f"the truth value of a tensor with shape {self.shape} is ambiguous; "
                              "use .any() or .all() on .data")
         return bool(self._data.item())
 
@@ -342,13 +347,16 @@ class Tensor:
     # They modify the data and stamp its buffer (see function.py), so a graph that saved the old values
     # refuses to backpropagate. While recording, they are refused on tensors that require grad:
     # optimizers update parameters inside `with no_grad():`.
-    def _inplace(self, ufunc, other, op):
+    def _inplace(self, ufunc, other, op, alpha=1):
+        """self = ufunc(self, alpha·other) in place (ufunc None: assignment). Checks, then writes once."""
         if _fn._grad_enabled and (self._requires_grad or (isinstance(other, Tensor) and other._requires_grad)):
             self._refuse_inplace(op)
         if isinstance(other, Tensor):
             value = other._data
         else:
             value = other if type(other) is np.ndarray else _fn.as_constant(other, op)
+        if alpha != 1:
+            value = value * alpha
         data = self._data
         try:
             if ufunc is None:
@@ -388,12 +396,11 @@ class Tensor:
 
     def add_(self, other, alpha=1):
         """self += alpha * other, in place (alpha as in PyTorch's add_)."""
-        if alpha != 1:
-            other = (other._data if isinstance(other, Tensor) else np.asarray(other)) * alpha
-        return self._inplace(np.add, other, "add_")
+        return self._inplace(np.add, other, "add_", alpha)
 
     def sub_(self, other, alpha=1):
-        return self.add_(other, alpha=-alpha)
+        """self -= alpha * other, in place."""
+        return self._inplace(np.subtract, other, "sub_", alpha)
 
     def mul_(self, other):
         return self._inplace(np.multiply, other, "mul_")
@@ -412,7 +419,7 @@ class Tensor:
         if _fn._grad_enabled and (self._requires_grad or (isinstance(value, Tensor) and value._requires_grad)):
             self._refuse_inplace("setitem")
         value = value._data if isinstance(value, Tensor) else _fn.as_constant(value, "setitem")
-        index = _ops.normalize_index(index)
+        index = _ops.normalize_index(index, "setitem")
         try:
             self._data[index] = value
         except IndexError as e:
@@ -423,15 +430,15 @@ class Tensor:
 
     # -- reductions ----------------------------------------------------------------------------------
     def sum(self, axis=None, keepdims=False):
-        return _ops.Sum.apply(self, axis=axis, keepdims=keepdims)
+        return _ops.Sum.apply(self, axis=_axis(axis), keepdims=keepdims)
 
     def mean(self, axis=None, keepdims=False):
-        return _ops.Mean.apply(self, axis=axis, keepdims=keepdims)
+        return _ops.Mean.apply(self, axis=_axis(axis), keepdims=keepdims)
 
     def max(self, axis=None, keepdims=False):
         """Maximum; where several elements tie for it, the gradient is split equally among them
         (which is also what central differences measure)."""
-        return _ops.Max.apply(self, axis=axis, keepdims=keepdims)
+        return _ops.Max.apply(self, axis=_axis(axis), keepdims=keepdims)
 
     def min(self, axis=None, keepdims=False):
         """Minimum (ties share the gradient equally, like max)."""
@@ -468,8 +475,11 @@ class Tensor:
         return _ops.Pow.apply(self, p=2)
 
     def clip(self, min=None, max=None):
-        """Limit values to [min, max]; the gradient passes where min <= x <= max."""
-        return _ops.Clip.apply(self, lo=min, hi=max)
+        """Limit values to [min, max] (numbers, arrays or Tensors, broadcasting; the bounds are
+        constants: no gradient flows to them); the gradient passes where min <= x <= max."""
+        lo = min._data if isinstance(min, Tensor) else (None if min is None else _fn.as_constant(min, "clip"))
+        hi = max._data if isinstance(max, Tensor) else (None if max is None else _fn.as_constant(max, "clip"))
+        return _ops.Clip.apply(self, lo=lo, hi=hi)
 
     def astype(self, dtype):
         """Convert to another dtype: differentiable between float dtypes; a cast to an int or bool
@@ -516,13 +526,13 @@ class Tensor:
 
     # -- softmax family and losses -------------------------------------------------------------------
     def softmax(self, axis=-1):
-        return _ops.Softmax.apply(self, axis=axis)
+        return _ops.Softmax.apply(self, axis=_axis(axis))
 
     def log_softmax(self, axis=-1):
-        return _ops.LogSoftmax.apply(self, axis=axis)
+        return _ops.LogSoftmax.apply(self, axis=_axis(axis))
 
     def logsumexp(self, axis=-1, keepdims=False):
-        return _ops.LogSumExp.apply(self, axis=axis, keepdims=keepdims)
+        return _ops.LogSumExp.apply(self, axis=_axis(axis), keepdims=keepdims)
 
     def softmax_cross_entropy(self, target, reduction="mean"):
         """Cross-entropy of softmax(self) against `target`, fused and numerically stable.
