@@ -45,6 +45,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import nn  # noqa: E402
 import tinygrad_edu as te  # noqa: E402
 from tinygrad_edu import Tensor  # noqa: E402
 
@@ -153,6 +154,37 @@ def w1_engine(params, X, y, eps=0.01, lam=0.01):
     return step
 
 
+def _set_linear(layer, W, b):
+    """Give an nn.Linear the benchmark's starting weights (the documents' biases are (1, H) rows)."""
+    layer.weight.data = np.array(W)
+    layer.bias.data = np.array(b).reshape(-1)
+
+
+def _nn_params(model):
+    """The model's parameters as the plain (W, b) list the other contestants use, for the check."""
+    return [p for layer in model if isinstance(layer, nn.Linear) for p in (layer.weight, layer.bias)]
+
+
+def w1_nn(params, X, y, eps=0.01, lam=0.01):
+    """The same network declared with nn: Linear layers (one fused op each), SGD's weight decay on the
+    weights (the document's dW += λW), summed softmax cross-entropy."""
+    H = params[0].shape[1]
+    model = nn.Sequential(nn.Linear(2, H), nn.Tanh(), nn.Linear(H, 2))
+    _set_linear(model[0], *params[:2])
+    _set_linear(model[2], *params[2:])
+    loss_fn = nn.SoftmaxCrossEntropy(reduction="sum")
+    opt = nn.SGD(model.parameters(), lr=eps, weight_decay=lam)
+    x = Tensor(X)
+
+    def step():
+        loss = loss_fn(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    step.params = _nn_params(model)
+    return step
+
+
 def w1_torch(params, X, y, eps=0.01, lam=0.01):
     W1, b1, W2, b2 = ps = [torch.tensor(p, requires_grad=True) for p in params]
     x, t = torch.tensor(X), torch.tensor(y)
@@ -244,6 +276,25 @@ def w2_engine(params, xs, ys, ts, lr=0.1):
             for p in ps:
                 p.add_(p.grad, alpha=-lr)
     step.params = ps
+    return step
+
+
+def w2_nn(params, xs, ys, ts, lr=0.1):
+    model = nn.Sequential(nn.Linear(784, 100, dtype=np.float32), nn.Sigmoid(), nn.Linear(100, 10, dtype=np.float32))
+    _set_linear(model[0], *params[:2])
+    _set_linear(model[2], *params[2:])
+    loss_fn = nn.SoftmaxCrossEntropy()
+    opt = nn.SGD(model.parameters(), lr=lr)
+    xts = [Tensor(x) for x in xs]
+    k = [0]
+
+    def step():
+        i = k[0] = (k[0] + 1) % len(xs)
+        loss = loss_fn(model(xts[i]), ys[i])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    step.params = _nn_params(model)
     return step
 
 
@@ -342,6 +393,30 @@ def w3_engine(params, samples, lr=0.01):
     return step
 
 
+def w3_nn(params, samples, lr=0.01):
+    sizes = [2, 25, 50, 25, 2]
+    layers = []
+    for i, o in zip(sizes[:-1], sizes[1:]):
+        layers += [nn.Linear(i, o), nn.Sigmoid()]
+    model = nn.Sequential(*layers)
+    for j, layer in enumerate(model[::2]):
+        _set_linear(layer, params[2 * j], params[2 * j + 1])
+    loss_fn = nn.QuadraticCost()                        # ½‖a − y‖², summed (the documents' cost)
+    opt = nn.SGD(model.parameters(), lr=lr)
+    data = [(Tensor(x), y) for x, y in samples]
+    k = [0]
+
+    def step():
+        x, y = data[k[0] % len(data)]
+        k[0] += 1
+        loss = loss_fn(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    step.params = _nn_params(model)
+    return step
+
+
 def w3_torch(params, samples, lr=0.01):
     ps = [torch.tensor(p, requires_grad=True) for p in params]
     layers = [ps[i:i + 2] for i in range(0, len(ps), 2)]
@@ -422,10 +497,10 @@ def _arrays(params):
 def verify_same_work(X, y, xs, ys, ts, samples, n=30):
     """Every contestant starts from the same weights; after n steps all must hold the same weights
     (so nobody is timed doing less work). Not timed."""
-    cases = [("W1", [w1_numpy, w1_engine] + ([w1_torch] if torch else []), init_w1, (X, y), 1e-9),
-             ("W2", [w2_numpy, w2_numpy_lean, w2_engine] + ([w2_torch] if torch else []), init_w2,
+    cases = [("W1", [w1_numpy, w1_engine, w1_nn] + ([w1_torch] if torch else []), init_w1, (X, y), 1e-9),
+             ("W2", [w2_numpy, w2_numpy_lean, w2_engine, w2_nn] + ([w2_torch] if torch else []), init_w2,
               (xs, ys, ts), 1e-4),
-             ("W3", [w3_numpy, w3_engine] + ([w3_torch] if torch else []), init_w3, (samples,), 1e-9)]
+             ("W3", [w3_numpy, w3_engine, w3_nn] + ([w3_torch] if torch else []), init_w3, (samples,), 1e-9)]
     for label, makers, init, data, tol in cases:
         finals = []
         for make in makers:
@@ -489,19 +564,22 @@ def main(argv=None):
     verify_same_work(X, y, xs, ys, ts, samples)
     workloads = []
     if "W1" in only:
-        makers = {"numpy": lambda: w1_numpy(init_w1(), X, y), "engine": lambda: w1_engine(init_w1(), X, y)}
+        makers = {"numpy": lambda: w1_numpy(init_w1(), X, y), "engine": lambda: w1_engine(init_w1(), X, y),
+                  "engine+nn": lambda: w1_nn(init_w1(), X, y)}
         if torch:
             makers["torch"] = lambda: w1_torch(init_w1(), X, y)
         workloads.append(("W1", makers, int(1000 * scale)))
     if "W2" in only:
         makers = {"numpy": lambda: w2_numpy(init_w2(), xs, ys, ts),
                   "numpy-lean": lambda: w2_numpy_lean(init_w2(), xs, ys, ts),
-                  "engine": lambda: w2_engine(init_w2(), xs, ys, ts)}
+                  "engine": lambda: w2_engine(init_w2(), xs, ys, ts),
+                  "engine+nn": lambda: w2_nn(init_w2(), xs, ys, ts)}
         if torch:
             makers["torch"] = lambda: w2_torch(init_w2(), xs, ys, ts)
         workloads.append(("W2", makers, int(200 * scale)))
     if "W3" in only:
-        makers = {"numpy": lambda: w3_numpy(init_w3(), samples), "engine": lambda: w3_engine(init_w3(), samples)}
+        makers = {"numpy": lambda: w3_numpy(init_w3(), samples), "engine": lambda: w3_engine(init_w3(), samples),
+                  "engine+nn": lambda: w3_nn(init_w3(), samples)}
         if torch:
             makers["torch"] = lambda: w3_torch(init_w3(), samples)
         workloads.append(("W3", makers, int(1000 * scale)))

@@ -240,21 +240,26 @@ class SGD(Optimizer):
         """Update every parameter that has a gradient (in place, not recorded)."""
         lr = self._advance()
         mu = self.momentum
+        wd, l1 = self.weight_decay, self.l1
         with no_grad():
+            if mu == 0:                   # plain SGD: the documents' rules, one pass per term
+                for p, regularised in zip(self.params, self._regularised):
+                    grad = p.grad
+                    if grad is None:
+                        continue
+                    if regularised and (wd or l1):
+                        sign = np.sign(p.data) if l1 else None            # sign of w before the update
+                        if wd:
+                            p.mul_(1.0 - lr * wd)                         # (1 − ηλ/n) w
+                        if l1:
+                            p.add_(sign, alpha=-lr * l1)                  # − (ηλ/n) sign(w)
+                    p.add_(grad, alpha=-lr)                               # − η ∇w
+                return
             for i, p in enumerate(self.params):
                 grad = p.grad
                 if grad is None:
                     continue
                 g = grad.data
-                if mu == 0:
-                    if self._regularised[i] and (self.weight_decay or self.l1):
-                        sign = np.sign(p.data) if self.l1 else None       # sign of w before the update
-                        if self.weight_decay:
-                            p.mul_(1.0 - lr * self.weight_decay)          # (1 − ηλ/n) w
-                        if self.l1:
-                            p.add_(sign, alpha=-lr * self.l1)             # − (ηλ/n) sign(w)
-                    p.add_(g, alpha=-lr)                                  # − η ∇w
-                    continue
                 d = self._penalised(g, p.data, i)
                 v = self._velocity[i]
                 if v is None:

@@ -208,3 +208,20 @@ def test_detect_anomaly_is_silent_on_finite_graphs_and_restores_the_mode():
             raise ZeroDivisionError
     with np.errstate(all="ignore"):
         assert np.isnan(Tensor([-1.0]).log().data).all()
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("size", [6, 600])          # small arrays and big ones take different paths
+def test_sigmoid_of_large_negative_values_never_overflows_even_next_to_nan(dtype, size):
+    """Pinned: sigmoid caps exp's argument; on big arrays it first checks the maximum, and a NaN
+    maximum must still lead to the cap (NaN > limit is False)."""
+    values = np.array([-1000.0, -100.0, 0.0, 100.0, 1000.0, np.nan] * (size // 6), dtype=dtype)
+    x = Tensor(values, requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        y = x.sigmoid()
+        y.backward(np.ones_like(values))
+    expected = np.array([0.0, 0.0, 0.5, 1.0, 1.0, np.nan] * (size // 6))
+    np.testing.assert_allclose(y.data, expected, atol=1e-30 if dtype == np.float64 else 1e-37)
+    assert y.dtype == dtype and x.grad.dtype == dtype
+    assert np.isnan(x.grad.data[5::6]).all() and np.isfinite(x.grad.data[np.arange(size) % 6 != 5]).all()

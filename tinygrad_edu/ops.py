@@ -101,23 +101,25 @@ def row_starts(n_rows, n_cols):
     return v
 
 
-_EXP_MAX = {}
+_EXP_HI = {}
 
 
 def sigmoid_np(x):
     """1 / (1 + exp(-x)), accurate for every x. exp(-x) would overflow (with a warning) for x below
-    about -709 in float64 (-88 in float32), so x is clamped there: below it sigmoid returns the
+    about -709 in float64 (-88 in float32), so -x is capped there: below it sigmoid returns the
     smallest normal-range value (about 1e-308 in float64, 1e-38 in float32) instead of a denormal or 0
     - an absolute error far below anything a gradient can notice."""
     if x.dtype.kind != "f":
         x = x.astype(np.float64)
-    lo = _EXP_MAX.get(x.dtype)
-    if lo is None:
-        lo = _EXP_MAX[x.dtype] = -float(np.log(np.finfo(x.dtype).max)) + 1.0
-    t = np.maximum(x, lo)
-    if type(t) is not np.ndarray:
+    hi = _EXP_HI.get(x.dtype)
+    if hi is None:
+        hi = _EXP_HI[x.dtype] = float(np.log(np.finfo(x.dtype).max)) - 1.0
+    t = np.negative(x)
+    if type(t) is not np.ndarray:                # a 0-d input gives a NumPy scalar
         t = np.asarray(t)
-    np.negative(t, out=t)
+    # Big arrays: one max() is cheaper than capping always ("not <=" is also true for a NaN max).
+    if t.size <= 256 or not t.max() <= hi:
+        np.minimum(t, hi, out=t)
     np.exp(t, out=t)
     t += 1
     return np.reciprocal(t, out=t)
