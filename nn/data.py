@@ -31,6 +31,7 @@ import zlib
 import numpy as np
 
 from tinygrad_edu import ArgumentError, DTypeError, LabelError, ShapeError, TinygradError
+from nn.errors import LoadError
 
 __all__ = [
     "make_moons", "make_xor", "make_spiral", "train_test_split", "one_hot", "DataLoader", "minibatches",
@@ -39,8 +40,14 @@ __all__ = [
 
 
 # -- errors -------------------------------------------------------------------------------------------
-class IDXError(TinygradError, ValueError):
-    """A file that is not a well-formed IDX file. The message names the file and what is wrong with it."""
+class IDXError(LoadError):
+    """A file that is not a well-formed IDX file (a LoadError: one error type for files that cannot
+    be loaded). The message names the file and what is wrong with it."""
+
+    def __init__(self, message):
+        self.problems = [message]
+        self.file = None
+        Exception.__init__(self, message)
 
 
 class MissingDependencyError(TinygradError, ImportError):
