@@ -13,7 +13,8 @@
 
 Reading order: module.py (Module, Parameter) -> layers.py -> losses.py -> optim.py -> train.py ->
 spec.py (the declarative format) -> io.py (files) -> init.py (initializers) -> errors.py.
-Data sets live in nn.data (`from nn.data import make_moons`), imported only when asked for.
+Data sets live in nn.data (`from nn.data import make_moons`), plots in nn.plot, the documents'
+hand-written formulas in nn.reference: each imported only when asked for.
 """
 from . import init  # noqa: F401
 from .errors import LoadError, SpecError
@@ -40,9 +41,13 @@ __all__ = [
 ]
 
 
+_LAZY = ("data", "plot", "reference", "checks")
+
+
 def __getattr__(name):
-    # `nn.data` works without an explicit import, and without importing it for everyone else
-    if name == "data":
+    # `nn.data`, `nn.plot`, ... work without an explicit import, and are not imported for everyone
+    # else (nn.plot would pull in matplotlib)
+    if name in _LAZY:
         import importlib
-        return importlib.import_module("nn.data")
+        return importlib.import_module(f"nn.{name}")
     raise AttributeError(f"module 'nn' has no attribute {name!r}")

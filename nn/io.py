@@ -24,13 +24,13 @@ import contextlib
 import json
 import math
 import os
-import stat
 import struct
-import tempfile
 import zipfile
 import zlib
 
 import numpy as np
+
+from tinygrad_edu import atomic_write  # noqa: F401  (re-exported: nn.io.atomic_write)
 
 from .errors import LoadError, SpecError
 from .spec import MAX_SPEC_BYTES, from_spec, parameter_shapes, parse_spec_json, validate_spec
@@ -44,35 +44,6 @@ MAX_ENTRIES = 10_000
 _PARSE_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, NotImplementedError,
                  RuntimeError, struct.error, OverflowError, KeyError, TypeError, SyntaxError, IndexError,
                  UnicodeError, MemoryError, RecursionError)
-
-
-def atomic_write(path, write):
-    """Call write(f) on a temporary binary file next to `path`, then move it over `path` atomically.
-    On any error the temporary file is removed and `path` is left as it was."""
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, _file_mode(path))
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
-def _file_mode(path):
-    """The permissions `path` has, or those a new file would get (mkstemp makes 0600 files)."""
-    try:
-        return stat.S_IMODE(os.stat(path).st_mode)
-    except OSError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
 
 
 # -- writing ------------------------------------------------------------------------------------------

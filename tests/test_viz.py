@@ -652,3 +652,17 @@ def test_public_names_are_exported():
     for name in ("to_dot", "draw_graph", "format_graph", "print_graph", "explain_backward",
                  "GraphvizNotFound", "BackwardExplanation", "StepRecord", "ContributionRecord"):
         assert name in tinygrad_edu.__all__ and getattr(tinygrad_edu, name) is getattr(viz, name)
+
+
+def test_written_drawings_get_normal_file_permissions(tmp_path):
+    """Pinned: the atomic write goes through a 0600 temporary file; the result must get the umask's
+    default permissions like any new file (it was left 0600)."""
+    import os
+    x = Tensor([1.0], requires_grad=True)
+    old = os.umask(0o022)
+    try:
+        path = tinygrad_edu.draw_graph((x * 2).sum()).write(tmp_path / "g.dot")
+    finally:
+        os.umask(old)
+    assert oct(os.stat(path).st_mode & 0o777) == oct(0o644)
+    assert open(path, encoding="utf-8").read().startswith("digraph")

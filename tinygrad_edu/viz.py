@@ -31,6 +31,7 @@ import numpy as np
 
 from .autograd import BackwardStep, backward as _run_backward, toposort
 from .errors import ArgumentError, TinygradError
+from .files import atomic_write
 from .tensor import Tensor
 
 __all__ = ["to_dot", "draw_graph", "format_graph", "print_graph", "explain_backward",
@@ -530,18 +531,7 @@ def _graph_drawing_class():
                 if fmt not in graphviz.FORMATS:
                     raise ArgumentError(f"write: unknown format {fmt!r}; use svg, png, pdf or dot")
                 data = self.pipe(format=fmt)
-            import tempfile
-            folder = os.path.dirname(os.path.abspath(path))
-            fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix="." + fmt)
-            try:
-                with os.fdopen(fd, "wb") as f:
-                    f.write(data)
-                os.replace(tmp, path)
-            except BaseException:
-                if os.path.exists(tmp):
-                    os.unlink(tmp)
-                raise
-            return path
+            return atomic_write(path, lambda f: f.write(data))
 
         def _repr_mimebundle_(self, include=None, exclude=None, **kwargs):
             # In a notebook without Graphviz, show the DOT text and how to install instead of a traceback.
