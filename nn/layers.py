@@ -210,6 +210,18 @@ def activation_class(activation, what):
 
 # -- containers -------------------------------------------------------------------------------------
 
+def _first_size(layers, attr):
+    """The `attr` size of the first layer that has one, looking through size-keeping layers
+    (activations); None if a layer of unknown size comes first."""
+    for layer in layers:
+        n = getattr(layer, attr, None)
+        if n is not None:
+            return n
+        if not getattr(layer, "keeps_size", False):
+            return None
+    return None
+
+
 class Sequential(Module):
     """Layers applied one after the other: Sequential(Linear(2, 3), Tanh(), Linear(3, 2)).
 
@@ -264,24 +276,12 @@ class Sequential(Module):
     @property
     def in_features(self):
         """Input size of the first sized layer (None if no layer has a known size)."""
-        for layer in self._layers:
-            n = getattr(layer, "in_features", None)
-            if n is not None:
-                return n
-            if not getattr(layer, "keeps_size", False):
-                return None
-        return None
+        return _first_size(self._layers, "in_features")
 
     @property
     def out_features(self):
         """Output size of the last sized layer (None if unknown)."""
-        for layer in reversed(self._layers):
-            n = getattr(layer, "out_features", None)
-            if n is not None:
-                return n
-            if not getattr(layer, "keeps_size", False):
-                return None
-        return None
+        return _first_size(reversed(self._layers), "out_features")
 
     @property
     def keeps_size(self):

@@ -52,8 +52,27 @@ def set_grad_enabled(flag):
     return prev
 
 
-class _GradMode:
+class _Setting:
+    """Base of the context managers below: set one module-level setting on entry, restore it on exit
+    (so they nest). `name` is the global's name, `value()` what to set it to."""
+    name = ""
+
+    def value(self, previous):
+        raise NotImplementedError
+
+    def __enter__(self):
+        self._prev = globals()[self.name]
+        globals()[self.name] = self.value(self._prev)
+        return self
+
+    def __exit__(self, *exc):
+        globals()[self.name] = self._prev
+        return False
+
+
+class _GradMode(_Setting):
     """Base of no_grad / enable_grad: a context manager that is also a decorator."""
+    name = "_grad_enabled"
     mode = True
 
     def __new__(cls, fn=None):
@@ -68,16 +87,8 @@ class _GradMode:
                 return fn(*args, **kwargs)
         return wrapper
 
-    def __enter__(self):
-        global _grad_enabled
-        self._prev = _grad_enabled
-        _grad_enabled = self.mode
-        return self
-
-    def __exit__(self, *exc):
-        global _grad_enabled
-        _grad_enabled = self._prev
-        return False
+    def value(self, previous):
+        return self.mode
 
     def __call__(self, fn):               # @no_grad() with parentheses
         return type(self)(fn)
@@ -94,7 +105,7 @@ class enable_grad(_GradMode):
     mode = True
 
 
-class detect_anomaly:
+class detect_anomaly(_Setting):
     """Debug mode: raise AnomalyError at the first op whose forward or backward produces NaN/inf,
     naming the op and the line of user code that created it. Slower; for hunting bugs.
 
@@ -102,20 +113,13 @@ class detect_anomaly:
             loss = model(x).softmax_cross_entropy(y)
             loss.backward()
     """
+    name = "_anomaly"
 
-    def __enter__(self):
-        global _anomaly
-        self._prev = _anomaly
-        _anomaly = True
-        return self
-
-    def __exit__(self, *exc):
-        global _anomaly
-        _anomaly = self._prev
-        return False
+    def value(self, previous):
+        return True
 
 
-class name_scope:
+class name_scope(_Setting):
     """Label the ops recorded inside (nested scopes join with '/'). Drawings group ops by label;
     `nn` opens one scope per module call while record_scopes() is active.
 
@@ -123,39 +127,25 @@ class name_scope:
             with name_scope("encoder"):
                 h = (x @ W).tanh()            # h.grad_fn.scope == "encoder"
     """
+    name = "_scope"
 
     def __init__(self, label):
         self.label = str(label)
 
-    def __enter__(self):
-        global _scope
-        self._prev = _scope
-        _scope = self.label if _scope is None else f"{_scope}/{self.label}"
-        return self
-
-    def __exit__(self, *exc):
-        global _scope
-        _scope = self._prev
-        return False
+    def value(self, previous):
+        return self.label if previous is None else f"{previous}/{self.label}"
 
 
-class record_scopes:
+class record_scopes(_Setting):
     """Ask libraries built on the engine (nn) to label their ops with name_scope while active.
     Off by default so training loops pay nothing for it."""
+    name = "_scopes_on"
 
     def __init__(self, enabled=True):
         self.enabled = enabled
 
-    def __enter__(self):
-        global _scopes_on
-        self._prev = _scopes_on
-        _scopes_on = self.enabled
-        return self
-
-    def __exit__(self, *exc):
-        global _scopes_on
-        _scopes_on = self._prev
-        return False
+    def value(self, previous):
+        return self.enabled
 
 
 def scopes_recording():
