@@ -146,11 +146,12 @@ def backward(roots, grads, retain_graph=False, create_graph=False, capture=None,
     visited = []                # ops visited: their saved arrays are freed once all succeeded
     last_write = _fn.last_write()
     anomaly = _fn._anomaly
+    push, pop, received = heapq.heappush, heapq.heappop, pending.get   # (local names: a hot loop)
     if create_graph:            # the backward computations below are Tensor ops: record them
         was_enabled = _fn.set_grad_enabled(True)
     try:
         while waiting:
-            t = heapq.heappop(waiting)[1]
+            t = pop(waiting)[1]
             g = pending.pop(id(t))              # complete: every consumer of t has been visited
             fn = t._ctx
             if fn.arrays is None:
@@ -182,7 +183,7 @@ def backward(roots, grads, retain_graph=False, create_graph=False, capture=None,
                 if gp.dtype is not arr.dtype and gp.dtype != arr.dtype:
                     gp = gp.astype(arr.dtype)
                 key = id(p)
-                prev = pending.get(key)
+                prev = received(key)
                 if trace is not None:
                     had = prev is not None or (p._ctx is None and p._grad is not None and capture is None)
                     step.contributions.append(Contribution(p, _value(gp), None if shape == arr.shape else shape, had))
@@ -193,7 +194,7 @@ def backward(roots, grads, retain_graph=False, create_graph=False, capture=None,
                     if p._ctx is None:
                         leaves[key] = p
                     else:
-                        heapq.heappush(waiting, (-p._ctx.seq, p))
+                        push(waiting, (-p._ctx.seq, p))
             visited.append(fn)
     finally:
         if create_graph:

@@ -283,7 +283,7 @@ class Function:
                 needs.append(False)
         fn = object.__new__(cls)
         try:
-            out = fn.forward(*arrays, **options)
+            out = fn.forward(*arrays, **options) if options else fn.forward(*arrays)
         except TinygradError:
             raise
         except (ValueError, TypeError, IndexError) as e:
@@ -293,6 +293,11 @@ class Function:
         if _anomaly:
             fn.where = _creation_site()
             check_finite(fn, (out,), "forward")
+        t = object.__new__(Tensor)              # (Tensor._make, inlined: this runs for every op)
+        t._data = out
+        t._grad = None
+        t._retain = False
+        t.name = None
         if _grad_enabled and True in needs:     # record: this is the only place edges are made
             _clock += 1
             fn.seq = _clock
@@ -301,8 +306,12 @@ class Function:
             fn.out = out
             fn.needs = needs
             fn.scope = _scope
-            return Tensor._make(out, fn, True)
-        return Tensor._make(out, None, False)
+            t._ctx = fn
+            t._requires_grad = True
+        else:
+            t._ctx = None
+            t._requires_grad = False
+        return t
 
     def error(self, arrays, exc):
         """Turn a NumPy error from forward into one that names the op and its operands."""
