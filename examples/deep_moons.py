@@ -41,14 +41,15 @@ Figures: the training-MSE curve (the document's plot), the test accuracy per epo
 regions of the final network over the test points.
 main(argv) returns a dict of the numbers it printed (see main's docstring).
 """
-import argparse
 import os
 import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))  # run from a checkout
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))       # for _cli
 
 import numpy as np  # noqa: E402
+from _cli import example_parser, parse  # noqa: E402
 
 import nn  # noqa: E402
 from nn.data import make_moons, one_hot, train_test_split  # noqa: E402
@@ -87,26 +88,14 @@ def mse(output, target):
 
 
 def parse_args(argv):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = example_parser(__doc__, "deep_moons", "up to the document's 500 epochs")
     parser.add_argument("--epochs", type=int, default=None,
                         help="maximum number of epochs (default 16; --full 500; --quick 3)")
-    parser.add_argument("--full", action="store_true", help="up to the document's 500 epochs")
-    parser.add_argument("--quick", action="store_true", help="a smoke run of about two seconds")
     parser.add_argument("--no-early-stop", dest="early_stop", action="store_false",
                         help="keep training after the test accuracy reaches 97%%")
     parser.add_argument("--lr", type=float, default=0.01, help="learning rate (document: 0.01)")
     parser.add_argument("--seed", type=int, default=1, help="seed of the data, the split and the weights")
-    parser.add_argument("--out", default=os.path.join("examples_out", "deep_moons"),
-                        help="folder for the figures (default: examples_out/deep_moons)")
-    args = parser.parse_args(argv)
-    if args.full and args.quick:
-        parser.error("--full and --quick exclude each other")
-    if args.epochs is None:
-        args.epochs = 500 if args.full else 3 if args.quick else 16
-    if args.epochs < 1:
-        parser.error("--epochs must be at least 1")
-    return args
+    return parse(parser, argv, {"epochs": (500, 3, 16)}, minimum={"epochs": 1})
 
 
 def main(argv=None):

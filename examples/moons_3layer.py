@@ -54,14 +54,15 @@ What it shows, in order:
 
 main(argv) returns a dict of the numbers it printed (see main's docstring).
 """
-import argparse
 import os
 import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))  # run from a checkout
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))       # for _cli
 
 import numpy as np  # noqa: E402
+from _cli import example_parser, parse  # noqa: E402
 
 import nn  # noqa: E402
 from nn.data import make_moons  # noqa: E402
@@ -178,26 +179,14 @@ def train_accuracy(model, X, y):
 
 
 def parse_args(argv):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = example_parser(__doc__, "moons_3layer", "the document's 20,000 passes everywhere")
     parser.add_argument("--passes", type=int, default=None,
                         help="gradient-descent passes of each H = 3 run (default 4000; document: 20000)")
     parser.add_argument("--grid-passes", type=int, default=None,
                         help="passes for each network of the hidden-size grid (default 1000; document: 20000)")
-    parser.add_argument("--full", action="store_true", help="the document's 20,000 passes everywhere")
-    parser.add_argument("--quick", action="store_true", help="a smoke run of about two seconds")
-    parser.add_argument("--out", default=os.path.join("examples_out", "moons_3layer"),
-                        help="folder for the figures (default: examples_out/moons_3layer)")
-    args = parser.parse_args(argv)
-    if args.full and args.quick:
-        parser.error("--full and --quick exclude each other")
-    preset = (20000, 20000, 0.01) if args.full else (1001, 100, 0.05) if args.quick else (4000, 1000, 0.01)
-    args.passes = preset[0] if args.passes is None else args.passes
-    args.grid_passes = preset[1] if args.grid_passes is None else args.grid_passes
-    args.h = preset[2]                  # decision-grid spacing (the document's 0.01; coarser when quick)
-    if args.passes < 3 or args.grid_passes < 1:
-        parser.error("--passes must be at least 3 and --grid-passes at least 1")
-    return args
+    # h: the decision grid's spacing (the document's 0.01; coarser when quick)
+    return parse(parser, argv, {"passes": (20000, 1001, 4000), "grid_passes": (20000, 100, 1000),
+                                "h": (0.01, 0.05, 0.01)}, minimum={"passes": 3, "grid_passes": 1})
 
 
 def print_table(title, losses, document):

@@ -48,14 +48,15 @@ Figures: the monitor (total cost and accuracy per epoch, training and evaluation
 quadratic and the cross-entropy run, and the evaluation accuracy and training cost of all five.
 main(argv) returns a dict of the numbers it printed (see main's docstring).
 """
-import argparse
 import os
 import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))  # run from a checkout
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))       # for _cli
 
 import numpy as np  # noqa: E402
+from _cli import example_parser, parse  # noqa: E402
 
 import nn  # noqa: E402
 from nn.data import (DatasetNotFoundError, IDXError, MissingDependencyError, load_digits, load_mnist,  # noqa: E402
@@ -140,25 +141,13 @@ def run(label, cost, penalty, init, data, lam, epochs, seed=0):
 
 
 def parse_args(argv):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = example_parser(__doc__, "network2", "30 epochs per run, as the book")
     parser.add_argument("--mnist", metavar="DIR", help="folder with the MNIST IDX files (else: 8x8 digits)")
     parser.add_argument("--epochs", type=int, default=None, help="epochs per run (default 20; --full 30)")
     parser.add_argument("--lmbda", type=float, default=None,
                         help="regularisation λ (default 0.5 on the digits, 5.0 on MNIST)")
-    parser.add_argument("--full", action="store_true", help="30 epochs per run, as the book")
-    parser.add_argument("--quick", action="store_true", help="a smoke run of about two seconds")
     parser.add_argument("--seed", type=int, default=0, help="seed of the weights, the split and the batches")
-    parser.add_argument("--out", default=os.path.join("examples_out", "network2"),
-                        help="folder for the figures (default: examples_out/network2)")
-    args = parser.parse_args(argv)
-    if args.full and args.quick:
-        parser.error("--full and --quick exclude each other")
-    if args.epochs is None:
-        args.epochs = 30 if args.full else 2 if args.quick else 20
-    if args.epochs < 1:
-        parser.error("--epochs must be at least 1")
-    return args
+    return parse(parser, argv, {"epochs": (30, 2, 20)}, minimum={"epochs": 1})
 
 
 def main(argv=None):

@@ -33,15 +33,16 @@ Then it answers the document's closing question with numbers:
 Figures: the batch loss per iteration, and train/test accuracy per epoch.
 main(argv) returns a dict of the numbers it printed (see main's docstring).
 """
-import argparse
 import os
 import statistics
 import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))  # run from a checkout
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))       # for _cli
 
 import numpy as np  # noqa: E402
+from _cli import example_parser, parse  # noqa: E402
 
 import nn  # noqa: E402
 from nn.data import DatasetNotFoundError, IDXError, MissingDependencyError, load_digits, load_mnist  # noqa: E402
@@ -126,25 +127,13 @@ def train(model, loss_fn, x_train, t_train, x_test, t_test, iters, seed=0):
 
 
 def parse_args(argv):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = example_parser(__doc__, "two_layer_net", "the document's 10,000 iterations")
     parser.add_argument("--mnist", metavar="DIR", help="folder with the MNIST IDX files (else: 8x8 digits)")
     parser.add_argument("--iters", type=int, default=None, help="training iterations (default 5000; document 10000)")
     parser.add_argument("--repeats", type=int, default=None,
                         help="timed runs of each gradient (median reported; default 3 numerical, 21 autodiff)")
-    parser.add_argument("--full", action="store_true", help="the document's 10,000 iterations")
-    parser.add_argument("--quick", action="store_true", help="a smoke run of about two seconds")
     parser.add_argument("--seed", type=int, default=0, help="seed of the weights, the split and the batches")
-    parser.add_argument("--out", default=os.path.join("examples_out", "two_layer_net"),
-                        help="folder for the figures (default: examples_out/two_layer_net)")
-    args = parser.parse_args(argv)
-    if args.full and args.quick:
-        parser.error("--full and --quick exclude each other")
-    if args.iters is None:
-        args.iters = 10000 if args.full else 800 if args.quick else 5000
-    if args.iters < 1:
-        parser.error("--iters must be at least 1")
-    return args
+    return parse(parser, argv, {"iters": (10000, 800, 5000)}, minimum={"iters": 1})
 
 
 def main(argv=None):

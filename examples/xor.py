@@ -44,14 +44,15 @@ Figures: the epoch cost of the runs (question's settings, fixed settings, fixed 
 buggy order) and the decision regions of the trained network.
 main(argv) returns a dict of the numbers it printed (see main's docstring).
 """
-import argparse
 import os
 import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))  # run from a checkout
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))       # for _cli
 
 import numpy as np  # noqa: E402
+from _cli import example_parser, parse  # noqa: E402
 
 import nn  # noqa: E402
 import nn.reference as reference  # noqa: E402  (the hand-written update rules, for the bug)
@@ -110,22 +111,10 @@ def all_right(p, y):
 
 
 def parse_args(argv):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = example_parser(__doc__, "xor", "100 seeds in the reliability check")
     parser.add_argument("--seeds", type=int, default=None,
                         help="initialisations tried in the reliability check (default 10; --full 100; --quick 0)")
-    parser.add_argument("--full", action="store_true", help="100 seeds in the reliability check")
-    parser.add_argument("--quick", action="store_true", help="a smoke run of about two seconds")
-    parser.add_argument("--out", default=os.path.join("examples_out", "xor"),
-                        help="folder for the figures (default: examples_out/xor)")
-    args = parser.parse_args(argv)
-    if args.full and args.quick:
-        parser.error("--full and --quick exclude each other")
-    if args.seeds is None:
-        args.seeds = 100 if args.full else 0 if args.quick else 10
-    if args.seeds < 0:
-        parser.error("--seeds must be >= 0")
-    return args
+    return parse(parser, argv, {"seeds": (100, 0, 10)}, minimum={"seeds": 0})
 
 
 def fmt(p):
