@@ -210,7 +210,7 @@ def backward(roots, grads, retain_graph=False, create_graph=False, capture=None,
             capture[key] = g
     if not retain_graph:
         for fn in visited:
-            fn.arrays = fn.out = None           # free what forward saved
+            fn.release()                        # free what forward saved
 
 
 def _value(x):

@@ -25,7 +25,7 @@ import weakref
 import numpy as np
 
 from .errors import AnomalyError, DTypeError, GraphError, IndexOutOfRange, ShapeError, TinygradError
-from .tensor import Tensor
+from .tensor import Tensor, to_array
 
 # ---------------------------------------------------------------------------------------------
 # Modes. Plain module globals: reading one costs a dictionary lookup, which keeps apply() lean.
@@ -162,16 +162,23 @@ def _creation_site():
     return "<unknown>"
 
 
+def nonfinite(a):
+    """'NaN' or 'inf' if a float array holds one (NaN wins), else None."""
+    if a is None:
+        return None
+    a = np.asarray(a)
+    if a.dtype.kind not in "fc" or np.isfinite(a).all():
+        return None
+    return "NaN" if np.isnan(a).any() else "inf"
+
+
 def check_finite(fn, arrays, stage):
     """detect_anomaly(): raise if any float array among `arrays` holds NaN or inf."""
     for i, a in enumerate(arrays):
-        if a is None:
-            continue
-        a = np.asarray(a)
-        if a.dtype.kind == "f" and not np.isfinite(a).all():
+        bad = nonfinite(a)
+        if bad:
             what = "output" if stage == "forward" else f"gradient for input {i}"
-            bad = "NaN" if np.isnan(a).any() else "inf"
-            raise AnomalyError(f"{fn.name} {stage} produced {bad} in its {what} (shape {a.shape}); "
+            raise AnomalyError(f"{fn.name} {stage} produced {bad} in its {what} (shape {np.shape(a)}); "
                                f"the op was created at {getattr(fn, 'where', '<unknown>')}")
 
 
@@ -226,24 +233,15 @@ def describe(arrays):
 
 
 def as_constant(value, op):
-    """A non-Tensor operand of `op`: Python/NumPy scalars pass through (so a Python float never
-    upcasts float32), arrays and nested lists must be numeric."""
+    """A non-Tensor operand of `op`: Python/NumPy numeric scalars pass through (so a Python float
+    never upcasts float32); anything else must convert to a numeric array (to_array's checks)."""
     if type(value) is float or type(value) is int:
         return value
     if type(value) is np.ndarray and value.dtype.kind in "biuf":
         return value
-    if isinstance(value, (int, float, np.generic)) and not isinstance(value, (np.str_, np.bytes_)):
-        if isinstance(value, np.generic) and value.dtype.kind not in "biuf":
-            raise DTypeError(f"{op}: unsupported operand of dtype {value.dtype}")
+    if isinstance(value, (int, float, np.integer, np.floating, np.bool_)):
         return value
-    try:
-        arr = np.asarray(value)
-    except ValueError as e:          # ragged nested lists
-        raise ShapeError(f"{op}: operand is not a rectangular array ({e})") from None
-    if arr.dtype.kind not in "biuf":
-        raise DTypeError(f"{op}: unsupported operand {type(value).__name__} with dtype {arr.dtype}; "
-                         "expected numbers (bool, int or float)")
-    return arr
+    return to_array(value, what=op)
 
 
 class Function:
@@ -293,11 +291,6 @@ class Function:
         if _anomaly:
             fn.where = _creation_site()
             check_finite(fn, (out,), "forward")
-        t = object.__new__(Tensor)              # (Tensor._make, inlined: this runs for every op)
-        t._data = out
-        t._grad = None
-        t._retain = False
-        t.name = None
         if _grad_enabled and True in needs:     # record: this is the only place edges are made
             _clock += 1
             fn.seq = _clock
@@ -306,12 +299,8 @@ class Function:
             fn.out = out
             fn.needs = needs
             fn.scope = _scope
-            t._ctx = fn
-            t._requires_grad = True
-        else:
-            t._ctx = None
-            t._requires_grad = False
-        return t
+            return Tensor._make(out, fn, True)
+        return Tensor._make(out, None, False)
 
     def error(self, arrays, exc):
         """Turn a NumPy error from forward into one that names the op and its operands."""
@@ -337,6 +326,7 @@ class Function:
         return self.arrays is None
 
     def release(self):
+        """Free what forward saved for backward (an op that keeps more extends this)."""
         self.arrays = None
         self.out = None
 

@@ -755,10 +755,14 @@ class SoftmaxCrossEntropy(Function):
         """Target as (..., C) rows: the one-hot of integer labels, or the given rows."""
         if self.labels is None:
             return target
-        shape = value(like).shape
-        onehot = np.zeros(math.prod(shape), dtype=value(like).dtype)
+        like = value(like)
+        onehot = np.zeros(like.size, dtype=like.dtype)
         onehot[self.flat] = 1
-        return onehot.reshape(shape)
+        return onehot.reshape(like.shape)
+
+    def release(self):
+        super().release()
+        self.e = self.s = None                           # forward's exp and row sums, kept for backward
 
     def backward(self, g, z, target, out):
         if self.reduction == "none":

@@ -32,6 +32,7 @@ import numpy as np
 from .autograd import BackwardStep, backward as _run_backward, toposort
 from .errors import ArgumentError, TinygradError
 from .files import atomic_write
+from .function import nonfinite as _nonfinite
 from .tensor import Tensor
 
 __all__ = ["to_dot", "draw_graph", "format_graph", "print_graph", "explain_backward",
@@ -72,16 +73,6 @@ def _values(a, max_values):
 def _norm(a):
     """Euclidean (Frobenius) norm of a gradient array, in float64."""
     return float(np.sqrt(np.sum(np.square(np.asarray(a, dtype=np.float64)))))
-
-
-def _nonfinite(a):
-    """'NaN' or 'inf' if a float array holds one (NaN wins), else None."""
-    if a is None:
-        return None
-    a = np.asarray(a)
-    if a.dtype.kind not in "fc" or np.isfinite(a).all():
-        return None
-    return "NaN" if np.isnan(a).any() else "inf"
 
 
 def _shape(shape):
