@@ -22,12 +22,11 @@ Regularisation as a loss term (the same rules as the optimizers' weight_decay an
 over the weights only (parameters with ndim >= 2) unless include_bias=True. The documents write the
 L2 term of a mean loss over n training examples as (λ / 2n) Σ w²: pass lam = λ / n.
 """
-import math
-import numbers
 
 from tinygrad_edu import ArgumentError, Tensor
 
 from .module import Module
+from .optim import check_number
 
 _REDUCTIONS = ("mean", "sum", "none")
 
@@ -158,16 +157,10 @@ def _regularised(model_or_params, include_bias, what):
     return chosen
 
 
-def _check_lambda(lam, what):
-    if isinstance(lam, bool) or not isinstance(lam, numbers.Real) or not math.isfinite(lam) or lam < 0:
-        raise ArgumentError(f"{what}: lam must be a finite number >= 0, got {lam!r}")
-    return float(lam)
-
-
 def l2_penalty(model, lam, include_bias=False):
     """(lam / 2) · Σ w² over the weights (ndim >= 2) of a Module or an iterable of parameters.
     Adding it to a loss adds lam·w to each weight's gradient, like SGD(weight_decay=lam)."""
-    lam = _check_lambda(lam, "l2_penalty")
+    lam = check_number(lam, "lam", "l2_penalty")
     total = None
     for p in _regularised(model, include_bias, "l2_penalty"):
         term = (p * p).sum()
@@ -178,7 +171,7 @@ def l2_penalty(model, lam, include_bias=False):
 def l1_penalty(model, lam, include_bias=False):
     """lam · Σ |w| over the weights (ndim >= 2). Adds lam·sign(w) to each weight's gradient, like
     SGD(l1=lam) - network2's L1 rule w ← w − (ηλ/n) sign(w) − η ∇w with lam = λ/n."""
-    lam = _check_lambda(lam, "l1_penalty")
+    lam = check_number(lam, "lam", "l1_penalty")
     total = None
     for p in _regularised(model, include_bias, "l1_penalty"):
         term = p.abs().sum()

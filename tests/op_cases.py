@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from tinygrad_edu import Tensor
+from tinygrad_edu.selfcheck import DOMAINS
 
 # ---------------------------------------------------------------------------------------------------
 # Input domains: how to draw values where an op is defined and smooth. Each is called as
@@ -28,19 +29,15 @@ from tinygrad_edu import Tensor
 # of all the op's inputs, for domains that depend on another input (labels depend on the class count).
 
 
-def REAL(rng, shape, shapes):
-    """Standard normal values."""
-    return rng.standard_normal(shape)
-
-
-def POSITIVE(rng, shape, shapes):
-    """Values in [0.5, 2]: for log, sqrt, fractional powers, bases of x ** y."""
-    return rng.uniform(0.5, 2.0, shape)
-
-
-def AWAY0(rng, shape, shapes):
-    """|x| in [0.5, 2] with a random sign: divisors, and relu/abs away from their kink at 0."""
-    return rng.uniform(0.5, 2.0, shape) * rng.choice([-1.0, 1.0], shape)
+# The plain generators are the package's (tinygrad_edu/selfcheck.py, used by `tinygrad-edu check`);
+# DISTINCT and avoid() below are this table's own.
+REAL = DOMAINS["real"]                  # standard normal
+POSITIVE = DOMAINS["positive"]          # [0.5, 2]: log, sqrt, fractional powers, bases of x ** y
+AWAY0 = DOMAINS["away from 0"]          # |x| in [0.5, 2], random sign: divisors, relu/abs off their kink
+UNIT = DOMAINS["(0, 1)"]                # BCE targets
+PROBS = DOMAINS["probability rows"]     # soft cross-entropy targets
+ONEHOT = DOMAINS["one-hot rows"]
+LABELS = DOMAINS["labels"]              # integer labels for logits of shape shapes[0]
 
 
 def DISTINCT(rng, shape, shapes):
@@ -60,28 +57,6 @@ def avoid(*points, gap=0.1):
         return x
     domain.__name__ = f"avoid{points}"
     return domain
-
-
-def UNIT(rng, shape, shapes):
-    """Values in (0, 1): BCE targets."""
-    return rng.uniform(0.05, 0.95, shape)
-
-
-def PROBS(rng, shape, shapes):
-    """Probability rows along the last axis (positive, summing to 1): soft cross-entropy targets."""
-    e = np.exp(rng.standard_normal(shape))
-    return e / e.sum(axis=-1, keepdims=True)
-
-
-def ONEHOT(rng, shape, shapes):
-    """One-hot rows along the last axis."""
-    c = shape[-1]
-    return np.eye(c)[rng.integers(0, c, shape[:-1])]
-
-
-def LABELS(rng, shape, shapes):
-    """Integer class labels for logits of shape shapes[0] (classes on its last axis)."""
-    return rng.integers(0, shapes[0][-1], shape)
 
 
 # ---------------------------------------------------------------------------------------------------
