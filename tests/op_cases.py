@@ -271,7 +271,8 @@ CASES = [
       (AWAY0,), keeps_dtype=False, torch=lambda x: _t().ones(3, dtype=x.dtype) / x),
     # -- binary, broadcasting on both sides -----------------------------------------------------------
     C("add", lambda x, y: x + y, np.add, [((2, 3), (2, 3)), ((2, 1), (1, 3)), ((), (3,)), ((4, 1, 3), (2, 1)),
-                                         ((), ()), ((3, 2), ()), ((), (4, 2)), ((5, 2), (1, 2)), ((5, 2), (2,))],
+                                         ((), ()), ((3, 2), ()), ((), (4, 2)), ((5, 2), (1, 2)), ((5, 2), (2,)),
+                                         ((1, 2), (2,))],
       B, (REAL, REAL), torch=lambda x, y: x + y,
       note="pinned: a (N, K) gradient reduced to a 0-d input crashed reduce_to's bias fast path"),
     C("sub", lambda x, y: x - y, np.subtract, [((2, 3), (3,)), ((3, 1), ()), ((), ())], B, (REAL, REAL),
@@ -314,7 +315,8 @@ CASES = [
       keeps_dtype=False, torch=lambda b: _t().arange(6.0, dtype=b.dtype).reshape(2, 3) @ b),
     # -- fused affine map x @ W + b (a dense layer) -------------------------------------------------
     C("linear x.linear(W, b)", lambda x, W, b: x.linear(W, b), lambda x, W, b: x @ W + b,
-      [((4, 3), (3, 2), (2,)), ((1, 1), (1, 1), (1,)), ((2, 3), (3, 2), (1, 2))], linear_shapes(),
+      [((4, 3), (3, 2), (2,)), ((1, 1), (1, 1), (1,)), ((2, 3), (3, 2), (1, 2)), ((1, 3), (3, 2), (2,))],
+      linear_shapes(),
       (REAL, REAL, REAL), torch=lambda x, W, b: x @ W + b),
     C("linear, only W and b differentiable", lambda x, W, b: x.linear(W, b), lambda x, W, b: x @ W + b,
       [((4, 3), (3, 2), (2,))], linear_shapes(), (REAL, REAL, REAL), wrt=(1, 2),

@@ -395,6 +395,33 @@ def test_inplace_operations_compute_the_right_values():
     assert W.requires_grad and W.is_leaf
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_dtype_matched_constants_give_numpys_python_scalar_results_bit_for_bit(dtype):
+    """The engine writes 1 − y, the sigmoid's +1 and add_'s alpha with cached 0-d arrays of the operand's
+    dtype (ops.const) instead of Python scalars, to save NumPy's per-call scalar conversion. The values
+    must be exactly what the Python-scalar forms give, in both float widths."""
+    from tinygrad_edu import ops
+    rng = np.random.default_rng(7)
+    y = rng.uniform(-3, 3, (4, 5)).astype(dtype)
+    one = ops.const(1, dtype)
+    assert one.shape == () and one.dtype == dtype and not one.flags.writeable
+    assert ops.const(1, dtype) is one                           # cached
+    np.testing.assert_array_equal(ops.one_minus(y), 1 - y)
+    assert ops.one_minus(y).dtype == dtype
+    big = np.array([-1000.0, -80.0, -1.5, 0.0, 2.0, 1000.0], dtype=dtype)
+    expected = 1 / (1 + np.exp(-np.maximum(big, -np.log(np.finfo(dtype).max) + 1)))
+    np.testing.assert_array_equal(ops.sigmoid_np(big), expected)
+    assert ops.sigmoid_np(big).dtype == dtype
+    w, g = rng.standard_normal(6).astype(dtype), rng.standard_normal(6).astype(dtype)
+    t = Tensor(w.copy())
+    t.add_(Tensor(g), alpha=-0.01)
+    np.testing.assert_array_equal(t.data, w + g * -0.01)
+    assert t.dtype == dtype
+    # the Tensor path of backward (create_graph) takes the same helper
+    out = Tensor(y, requires_grad=True)
+    np.testing.assert_array_equal(ops.one_minus(out).data, 1 - y)
+
+
 def test_comparisons_and_argmax_are_not_differentiable():
     x = Tensor([1.0, 3.0, 2.0], requires_grad=True)
     for r in (x > 2, x >= 2, x < 2, x <= 2, x == 3, x != 3):

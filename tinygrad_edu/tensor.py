@@ -356,6 +356,8 @@ class Tensor:
         else:
             value = other if type(other) is np.ndarray else _fn.as_constant(other, op)
         if alpha != 1:
+            if type(value) is np.ndarray and value.dtype.kind == "f" and type(alpha) in (float, int):
+                alpha = _ops.const(alpha, value.dtype)    # same product, less NumPy overhead
             value = value * alpha
         data = self._data
         try:
