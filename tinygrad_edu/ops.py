@@ -118,7 +118,10 @@ def one_minus(v):
     return const(1, v.dtype) - v
 
 
-_SIGMOID_CONSTS = {}
+@functools.lru_cache(maxsize=16)
+def _sigmoid_consts(dtype):
+    """The cap on -x (exp overflows just above it) and 1, as 0-d arrays of `dtype` (see const)."""
+    return const(float(np.log(np.finfo(dtype).max)) - 1.0, dtype), const(1, dtype)
 
 
 def sigmoid_np(x):
@@ -128,11 +131,7 @@ def sigmoid_np(x):
     - an absolute error far below anything a gradient can notice."""
     if x.dtype.kind != "f":
         x = x.astype(np.float64)
-    consts = _SIGMOID_CONSTS.get(x.dtype)
-    if consts is None:                          # the cap and 1, as 0-d arrays of x's dtype (see const)
-        hi = float(np.log(np.finfo(x.dtype).max)) - 1.0
-        consts = _SIGMOID_CONSTS[x.dtype] = (const(hi, x.dtype), const(1, x.dtype))
-    hi, one = consts
+    hi, one = _sigmoid_consts(x.dtype)
     t = np.negative(x)
     if type(t) is not np.ndarray:                # a 0-d input gives a NumPy scalar
         t = np.asarray(t)
