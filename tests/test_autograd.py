@@ -574,6 +574,42 @@ def test_leaf_root_grad_does_not_alias_upstream():
     assert not np.shares_memory(x.grad.data, g)
 
 
+def test_the_implicit_root_gradient_is_never_handed_out_or_changed():
+    # backward() without grad= starts from a cached read-only 1: whatever keeps it gets its own copy.
+    for dtype in (np.float64, np.float32):
+        x = Tensor(np.array(2.0, dtype=dtype), requires_grad=True)
+        x.backward()                                    # the root is the leaf itself
+        x.grad.data[...] += 10                          # the stored gradient is the user's to change
+        h = Tensor(np.array([3.0], dtype=dtype), requires_grad=True) * 1.0
+        h.retain_grad()
+        h.backward()
+        h.grad.data[...] += 100
+        y = Tensor(np.array(7.0, dtype=dtype), requires_grad=True)
+        (g,) = grad(y * 1.0, [y])
+        g.data[...] += 1000
+        z = Tensor(np.array(1.5, dtype=dtype), requires_grad=True)
+        (z * 3).backward()
+        assert x.grad.item() == 11 and h.grad.item() == 101 and g.item() == 1001
+        assert z.grad.item() == 3 and z.grad.dtype == dtype
+
+
+@pytest.mark.parametrize("shape", [(3, 4), (1, 25), (80, 80)])     # 80 x 80 > 4096: stays a view
+@pytest.mark.parametrize("reduce", ["sum", "mean"])
+def test_a_reduction_spreads_its_gradient_back_into_fresh_arrays(shape, reduce):
+    x = Tensor(np.random.RandomState(0).randn(*shape), requires_grad=True)
+    y = Tensor(np.random.RandomState(1).randn(*shape), requires_grad=True)
+    getattr((x * y).tanh(), reduce)().backward()
+    scale = 1.0 / x.size if reduce == "mean" else 1.0
+    expect = scale * (1 - np.tanh(x.data * y.data) ** 2)
+    np.testing.assert_allclose(x.grad.data, expect * y.data, rtol=1e-12)
+    np.testing.assert_allclose(y.grad.data, expect * x.data, rtol=1e-12)
+    w = Tensor(np.ones(shape), requires_grad=True)
+    getattr(w, reduce)().backward()                     # the spread gradient lands in a leaf directly
+    np.testing.assert_array_equal(w.grad.data, np.full(shape, scale))
+    w.grad.data[0, 0] = -5.0                            # writable, and it owns its memory
+    assert w.grad.data.base is None and (w.grad.data == scale).sum() == w.size - 1
+
+
 def test_retained_grad_does_not_alias_leaf_grad():
     x = Tensor([1.0, 2.0], requires_grad=True)
     h = x + 0.0

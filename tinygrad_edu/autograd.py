@@ -23,7 +23,7 @@ import numpy as np
 
 from . import function as _fn
 from .errors import GraphError, ShapeError
-from .ops import reduce_to
+from .ops import ones, reduce_to
 from .tensor import Tensor, to_array
 
 
@@ -69,7 +69,7 @@ def _root_grad(root, grad, create_graph):
         if root._data.size != 1:
             raise GraphError(f"backward: grad can be created implicitly only for a tensor with one element; "
                              f"this one has shape {root.shape}, so pass grad= with that shape")
-        g = np.ones(root.shape, dtype=root.dtype)
+        g = ones(root._data.shape, root._data.dtype)   # cached and read-only; _store copies what it keeps
     else:
         g = grad if isinstance(grad, Tensor) else to_array(grad, what="backward(grad=...)")
         if g.shape != root.shape:

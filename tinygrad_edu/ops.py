@@ -37,7 +37,16 @@ def exp(v):
 
 
 def broadcast_to(v, shape):
-    return BroadcastTo.apply(v, shape=shape) if isinstance(v, Tensor) else np.broadcast_to(v, shape)
+    """v repeated to `shape` (a reduction's backward spreading g back over the reduced axes). On arrays
+    a small result is written out: np.broadcast_to costs about 3 µs of Python, more than filling a few
+    thousand numbers; a large one stays a read-only view, so it costs no memory."""
+    if isinstance(v, Tensor):
+        return BroadcastTo.apply(v, shape=shape)
+    if math.prod(shape) > 4096:
+        return np.broadcast_to(v, shape)
+    out = np.empty(shape, dtype=v.dtype)
+    out[...] = v
+    return out
 
 
 def softmax(v, axis):
@@ -88,7 +97,7 @@ def reduce_to(g, shape):
 
 @functools.lru_cache(maxsize=128)
 def ones(shape, dtype):
-    """A cached read-only array of ones (row sums as BLAS dot products)."""
+    """A cached read-only array of ones (row sums as BLAS dot products; the implicit dL/dL = 1)."""
     v = np.ones(shape, dtype=dtype)
     v.setflags(write=False)
     return v
