@@ -135,6 +135,30 @@ def test_softmax_is_shift_invariant_at_huge_offsets(strict_floats):
         np.testing.assert_allclose(Tensor(base + shift).softmax().data, expected, rtol=1e-9)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_softmax_rows_along_the_last_axis_match_the_general_path(dtype):
+    # The last axis takes a faster row path (argmax + take for the maxima, BLAS row sums); any other
+    # axis the general one. Transposing moves the same rows to axis 0: both must agree, also on rows
+    # with -inf (a class ruled out), huge offsets, NaN and all -inf (NaN, as the formula gives).
+    rows = np.array([[0.5, -1.0, 2.0, 0.0], [1e4, 1e4 - 3, -np.inf, 1e4 + 1],
+                     [-1e4, -1e4 + 2, -1e4, -1e4 - 5], [np.nan, 0.0, 1.0, 2.0],
+                     [-np.inf, -np.inf, -np.inf, -np.inf]], dtype=dtype)
+    stacked = np.stack([rows, rows[::-1]])                      # (2, 5, 4): leading axes too
+    for method in ("softmax", "log_softmax"):
+        with np.errstate(invalid="ignore"):                     # the NaN and all -inf rows
+            fast = getattr(Tensor(stacked), method)(axis=-1).data
+            also_fast = getattr(Tensor(stacked), method)(axis=2).data
+            general = np.swapaxes(getattr(Tensor(np.swapaxes(stacked, 0, 2)), method)(axis=0).data, 0, 2)
+        assert fast.dtype == dtype and fast.shape == stacked.shape
+        np.testing.assert_array_equal(fast, also_fast)
+        np.testing.assert_allclose(fast, general, rtol=1e-6 if dtype == np.float32 else 1e-14,
+                                   atol=1e-6 if dtype == np.float32 else 1e-14)
+        assert np.isnan(fast[0, 3:]).all() and not np.isnan(fast[0, :3]).any()
+    probs = Tensor(rows[:3]).softmax().data
+    np.testing.assert_allclose(probs.sum(axis=-1), 1.0, rtol=1e-6 if dtype == np.float32 else 1e-14)
+    assert probs[1, 2] == 0.0                                   # exp(-inf) is exactly 0
+
+
 # ---------------------------------------------------------------------------------------------------
 # detect_anomaly
 

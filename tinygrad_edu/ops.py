@@ -152,13 +152,36 @@ def sigmoid_np(x):
     return np.reciprocal(t, out=t)
 
 
+def shift_rows(rows):
+    """rows − each row's maximum, for a 2-D (M, C) array: the stable start of every softmax.
+    (argmax + take is 2-4x faster than rows.max(axis=1) for the short rows of classifiers.)"""
+    m, c = rows.shape
+    return rows - rows.take(row_starts(m, c) + rows.argmax(axis=1))[:, None]
+
+
+def _last_axis_rows(x, axis):
+    """x as (M, C) rows when `axis` is its last axis and the fast row path applies, else None."""
+    if (axis == -1 or axis == x.ndim - 1) and x.ndim and x.shape[-1] and x.dtype.kind == "f":
+        return x.reshape(-1, x.shape[-1])
+    return None
+
+
 def softmax_np(x, axis):
+    rows = _last_axis_rows(x, axis)
+    if rows is not None:                       # the classifier case: row sums as BLAS products
+        e = np.exp(shift_rows(rows))
+        e /= e.dot(ones(rows.shape[1], e.dtype))[:, None]
+        return e.reshape(x.shape)
     e = np.exp(x - x.max(axis=axis, keepdims=True))
     e /= e.sum(axis=axis, keepdims=True)
     return e
 
 
 def log_softmax_np(x, axis):
+    rows = _last_axis_rows(x, axis)
+    if rows is not None:
+        s = shift_rows(rows)
+        return (s - np.log(np.exp(s).dot(ones(rows.shape[1], s.dtype)))[:, None]).reshape(x.shape)
     s = x - x.max(axis=axis, keepdims=True)
     return s - np.log(np.exp(s).sum(axis=axis, keepdims=True))
 
@@ -758,8 +781,7 @@ class SoftmaxCrossEntropy(Function):
         zz = z.reshape(-1, n_classes)                    # (M, C): one row per prediction
         m = len(zz)
         starts = row_starts(m, n_classes)
-        # z − row max. (argmax + take is 2-4x faster than zz.max(axis=1) for short rows)
-        shifted = zz - zz.take(starts + zz.argmax(axis=1))[:, None]
+        shifted = shift_rows(zz)                         # z − row max
         e = np.exp(shifted)
         s = e.dot(ones(n_classes, e.dtype))              # (M,) row sums
         if target.shape == z.shape[:-1]:
