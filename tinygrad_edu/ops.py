@@ -783,12 +783,11 @@ class SoftmaxCrossEntropy(Function):
         n_classes = z.shape[-1]
         zz = z.reshape(-1, n_classes)                    # (M, C): one row per prediction
         m = len(zz)
-        starts = row_starts(m, n_classes)
         shifted, e, s = exp_rows(zz)                     # z − row max, its exp, (M,) row sums
         if target.shape == z.shape[:-1]:
             check_labels(op, target, n_classes)
             self.labels = target.reshape(-1)
-            self.flat = starts + self.labels             # flat index of each row's label
+            self.flat = row_starts(m, n_classes) + self.labels   # flat index of each row's label
             losses = np.log(s) - shifted.take(self.flat)
         elif target.shape == z.shape:
             self.labels = None
