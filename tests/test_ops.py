@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from op_cases import CASES, engine_inputs, make_inputs, numeric_vjp, run_case
-from tinygrad_edu import Tensor, gradcheck, gradgradcheck, no_grad
+from tinygrad_edu import Tensor, grad, gradcheck, gradgradcheck, no_grad
 
 FIXED = [pytest.param(case, shapes, id=f"{case.name}-{shapes}") for case in CASES for shapes in case.shapes]
 BY_CASE = [pytest.param(case, id=case.name) for case in CASES]
@@ -396,18 +396,21 @@ def test_inplace_operations_compute_the_right_values():
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_dtype_matched_constants_give_numpys_python_scalar_results_bit_for_bit(dtype):
-    """The engine writes 1 − y, the sigmoid's +1 and add_'s alpha with cached 0-d arrays of the operand's
-    dtype (ops.const) instead of Python scalars, to save NumPy's per-call scalar conversion. The values
-    must be exactly what the Python-scalar forms give, in both float widths."""
+def test_constants_in_formulas_give_numpys_python_scalar_results_bit_for_bit(dtype):
+    """The 1 in tanh's 1 − y², the sigmoid's cap and +1 and add_'s alpha are Python numbers, which NumPy
+    takes in the operand's dtype: the values are exactly the Python-scalar forms, in both float widths,
+    on the array path of backward and on the Tensor path (create_graph) alike."""
     from tinygrad_edu import ops
     rng = np.random.default_rng(7)
-    y = rng.uniform(-3, 3, (4, 5)).astype(dtype)
-    one = ops.const(1, dtype)
-    assert one.shape == () and one.dtype == dtype and not one.flags.writeable
-    assert ops.const(1, dtype) is one                           # cached
-    np.testing.assert_array_equal(ops.one_minus(y), 1 - y)
-    assert ops.one_minus(y).dtype == dtype
+    x = rng.uniform(-3, 3, (4, 5)).astype(dtype)
+    y = np.tanh(x)
+    t = Tensor(x, requires_grad=True)
+    t.tanh().backward(np.ones_like(x))
+    np.testing.assert_array_equal(t.grad.data, 1 - y * y)
+    assert t.grad.dtype == dtype
+    s = Tensor(x, requires_grad=True)
+    dy = grad(s.tanh(), s, np.ones_like(x), create_graph=True)
+    np.testing.assert_array_equal(dy.data, 1 - y * y)
     big = np.array([-1000.0, -80.0, -1.5, 0.0, 2.0, 1000.0], dtype=dtype)
     expected = 1 / (1 + np.exp(-np.maximum(big, -np.log(np.finfo(dtype).max) + 1)))
     np.testing.assert_array_equal(ops.sigmoid_np(big), expected)
@@ -417,9 +420,6 @@ def test_dtype_matched_constants_give_numpys_python_scalar_results_bit_for_bit(d
     t.add_(Tensor(g), alpha=-0.01)
     np.testing.assert_array_equal(t.data, w + g * -0.01)
     assert t.dtype == dtype
-    # the Tensor path of backward (create_graph) takes the same helper
-    out = Tensor(y, requires_grad=True)
-    np.testing.assert_array_equal(ops.one_minus(out).data, 1 - y)
 
 
 def test_comparisons_and_argmax_are_not_differentiable():

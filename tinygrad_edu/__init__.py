@@ -16,9 +16,11 @@ This package never imports `nn` (the network library built on top of it).
 from .errors import (AnomalyError, ArgumentError, DTypeError, GradcheckError, GraphError,  # noqa: F401
                      IndexOutOfRange, LabelError, ShapeError, TinygradError)
 from .tensor import Tensor  # noqa: F401  (imported first: the other modules use it)
-from .function import (Function, detect_anomaly, enable_grad, is_grad_enabled, name_scope,  # noqa: F401
-                       no_grad, record_scopes, scopes_recording)
-from .autograd import BackwardStep, Contribution, backward, grad, toposort  # noqa: F401
+from .modes import (detect_anomaly, enable_grad, is_grad_enabled, name_scope, no_grad,  # noqa: F401
+                    record_scopes, scopes_recording, set_grad_enabled)
+from .function import Function  # noqa: F401
+from .autograd import BackwardStep, Contribution, backward, toposort  # noqa: F401
+from .functional import grad  # noqa: F401
 from .files import atomic_write  # noqa: F401
 from .gradcheck import GradcheckReport, gradcheck, gradgradcheck, numerical_gradient  # noqa: F401
 from .viz import (BackwardExplanation, ContributionRecord, GraphvizNotFound, StepRecord,  # noqa: F401
@@ -47,7 +49,7 @@ def _as_tensor(x):
 
 
 __all__ = [
-    "Tensor", "Function", "no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly",
+    "Tensor", "Function", "no_grad", "enable_grad", "is_grad_enabled", "set_grad_enabled", "detect_anomaly",
     "name_scope", "record_scopes", "scopes_recording",
     "backward", "grad", "toposort", "BackwardStep", "Contribution",
     "gradcheck", "gradgradcheck", "numerical_gradient", "GradcheckReport", "atomic_write",

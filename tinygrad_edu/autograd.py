@@ -5,7 +5,7 @@ every input of an op was created before it. So visiting ops from the highest seq
 valid reverse topological order: when an op is visited, every op that consumed its output has already
 passed its gradient back. Backward keeps the tensors still waiting for their gradient in a heap keyed
 by that number, so ordering and propagation happen in the same single pass (no recursion, no separate
-sort, O(n log w) for a graph of n ops and width w — linear for chains).
+sort, O(n log w) for a graph of n ops and width w - linear for chains).
 
     1. Give the root its gradient (1 for a scalar loss).
     2. Pop the pending tensor with the highest sequence number; its gradient is now complete.
@@ -13,18 +13,37 @@ sort, O(n log w) for a graph of n ops and width w — linear for chains).
        and dtype (the one place broadcasting is undone), and add it to what that input has so far.
        Leaves keep their sum in .grad; intermediate tensors pass it on and forget it.
 
-With create_graph=True the same walk runs on Tensors instead of arrays, so it is recorded too.
-`toposort(roots)` lists the recorded tensors in exactly the order backward visits them.
+Backward is all or nothing: it computes every gradient first and changes nothing until all of them
+exist; then it stores them with Ctrl-C held back, so an error or an interrupt never leaves some .grad
+updated and others not. With create_graph=True the same walk runs on Tensors instead of arrays, so the
+backward computation is itself recorded (and can be differentiated again).
 """
+import _signal          # the C module behind `signal`: the same calls, without its enum conversions
+import contextlib
 import heapq
+import threading
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from . import function as _fn
-from .errors import GraphError, ShapeError
-from .ops import ones, reduce_to
+from .errors import DTypeError, GraphError, ShapeError
+from .modes import modes, set_grad_enabled
 from .tensor import Tensor, to_array
+
+SIGINT = _signal.SIGINT
+
+
+def reduce_to(g, shape):
+    """Sum a gradient over the axes that broadcasting added or stretched, so it has `shape`.
+    This is the one place in the engine where broadcasting is undone."""
+    if g.shape == shape:
+        return g
+    lead = len(g.shape) - len(shape)
+    if lead < 0 or any(n != 1 and n != g.shape[lead + i] for i, n in enumerate(shape)):
+        raise GraphError(f"internal: a gradient of shape {g.shape} cannot be reduced to shape {shape}")
+    stretched = tuple(lead + i for i, n in enumerate(shape) if n == 1 and g.shape[lead + i] != 1)
+    return g.sum(axis=tuple(range(lead)) + stretched).reshape(shape)
 
 
 def toposort(roots):
@@ -59,9 +78,14 @@ class BackwardStep:
     contributions: list = field(default_factory=list)
 
 
-def _root_grad(root, grad, create_graph):
+def _value(x):
+    return x._data if isinstance(x, Tensor) else x
+
+
+def _root_grad(root, grad, as_tensor):
+    """The gradient backward starts from: 1 for a one-element root, else the given `grad`."""
     if not isinstance(root, Tensor):
-        raise TypeError(f"backward: expected a Tensor, got {type(root).__name__}")
+        raise DTypeError(f"backward: expected a Tensor, got {type(root).__name__}")
     if not root._requires_grad:
         raise GraphError("backward: this tensor does not require grad and has no recorded graph; set "
                          "requires_grad=True on the inputs (and do not compute it under no_grad)")
@@ -69,54 +93,61 @@ def _root_grad(root, grad, create_graph):
         if root._data.size != 1:
             raise GraphError(f"backward: grad can be created implicitly only for a tensor with one element; "
                              f"this one has shape {root.shape}, so pass grad= with that shape")
-        g = ones(root._data.shape, root._data.dtype)   # cached and read-only; _store copies what it keeps
+        g = np.ones(root.shape, root.dtype)
     else:
         g = grad if isinstance(grad, Tensor) else to_array(grad, what="backward(grad=...)")
         if g.shape != root.shape:
             raise ShapeError(f"backward: grad has shape {g.shape} but the tensor has shape {root.shape}")
         if g.dtype != root.dtype:
             g = g.astype(root.dtype)
-    if create_graph and not isinstance(g, Tensor):
-        g = Tensor._make(g, None, False)
-    if not create_graph and isinstance(g, Tensor):
-        g = g._data
-    return g
+    if as_tensor:
+        return g if isinstance(g, Tensor) else Tensor(g)
+    return _value(g)
 
 
 def _lift(fn, t):
-    """For create_graph: the op's inputs and output as Tensors, so its backward is recorded."""
-    args = []
-    for p, arr in zip(fn.inputs, fn.arrays):
+    """For backward on Tensors: the op's inputs and output as Tensors, so its backward is recorded."""
+    for p, arr in zip([*fn.inputs, t], [*fn.arrays, fn.out]):
         if isinstance(p, Tensor) and p._data is not arr:
-            raise GraphError(f"{fn.name}: the .data of one of its inputs was replaced after the op ran; "
-                             "its backward cannot be recorded (create_graph=True)")
-        args.append(p if isinstance(p, Tensor) else arr)
-    if t._data is not fn.out:
-        raise GraphError(f"{fn.name}: the .data of its output was replaced after the op ran")
-    args.append(t)
-    return args
+            raise GraphError(f"{fn.name}: the .data of its output or of one of its inputs was replaced "
+                             "after the op ran; its backward cannot be recorded (create_graph=True)")
+    tracing = modes.tracer is not None       # a capture follows the caller's own constants
+    return [p if isinstance(p, Tensor) or tracing else arr for p, arr in zip(fn.inputs, fn.arrays)] + [t]
 
 
-def _store(t, g, create_graph, taken):
-    """Add a finished gradient to t.grad. Gradients are stored as arrays (or Tensors) nobody else
-    holds (a view, or one already stored elsewhere or given by the caller, is copied), then only
-    replaced, never mutated: so no two .grad share memory and nothing handed out changes behind
-    one's back."""
-    prev = t._grad
-    if create_graph:
+@contextlib.contextmanager
+def _hold_interrupt():
+    """Hold Ctrl-C (SIGINT) back while the block runs, then deliver it: so a commit is all or nothing.
+    (Python delivers signals to the main thread only, so elsewhere there is nothing to hold.)"""
+    caught = []
+    main = threading.current_thread() is threading.main_thread()
+    old = _signal.signal(SIGINT, lambda *sig: caught.append(sig)) if main else None
+    try:
+        yield
+    finally:
+        if main:
+            _signal.signal(SIGINT, old)
+            if caught:
+                _signal.raise_signal(SIGINT)            # now delivered to the usual handler
+
+
+def _store(t, g, taken):
+    """Add a finished gradient to t.grad. A stored gradient is an array (or Tensor) nobody else holds:
+    a view, or one already stored elsewhere or given by the caller, is copied. It is then only
+    replaced, never mutated, so no two .grad share memory and nothing handed out changes later."""
+    if isinstance(g, Tensor):                     # create_graph (or a compile capture)
         if id(g) in taken:
             g = g.clone()
-        taken.add(id(g))
-        t._grad = g if prev is None else prev + g
-    elif prev is None:
-        if type(g) is not np.ndarray:           # a NumPy scalar from a 0-d result
-            g = np.asarray(g)
-        elif g.base is not None or id(g) in taken:
-            g = g.copy()
-        taken.add(id(g))
-        t._grad = Tensor._make(g, None, False)
+        t._grad = g if t._grad is None else t._grad + g
+    elif t._grad is not None:
+        t._grad._data = t._grad._data + g
     else:
-        prev._data = prev._data + g
+        if id(g) in taken or g.base is not None:
+            g = g.copy()
+        t._grad = Tensor._make(g, None, False)
+    taken.add(id(g))
+    if modes.tracer is not None:
+        modes.tracer.set_grad(t, t._grad)
 
 
 def backward(roots, grads, retain_graph=False, create_graph=False, capture=None, trace=None):
@@ -125,131 +156,77 @@ def backward(roots, grads, retain_graph=False, create_graph=False, capture=None,
     capture: for grad(): a dict {id(tensor): None} of tensors whose gradient to collect instead of
         touching any .grad. trace: a list that receives one BackwardStep per op, in order.
     """
-    retain_graph = retain_graph or create_graph
+    tracer = modes.tracer
+    as_tensors = create_graph or tracer is not None   # backward code runs on Tensors (and is recorded)
     pending = {}                # id(tensor) -> gradient received so far (summed over all paths)
     waiting = []                # heap of (-seq, tensor) for recorded tensors in `pending`
     leaves = {}                 # id(leaf) -> leaf, for leaves that received gradient
     taken = set()               # ids of arrays stored in some .grad (or given by the caller)
-    for r, g in zip(roots, grads):
-        g = _root_grad(r, g, create_graph)
-        taken.add(id(g))
-        key = id(r)
+
+    def receive(p, g):
+        key = id(p)
         if key in pending:
             pending[key] = pending[key] + g
         else:
             pending[key] = g
-            if r._ctx is None:
-                leaves[key] = r
+            if p._ctx is None:
+                leaves[key] = p
             else:
-                heapq.heappush(waiting, (-r._ctx.seq, r))
-    retained = []               # (tensor, grad) for retain_grad() tensors: stored once all succeeded
-    visited = []                # ops visited: their saved arrays are freed once all succeeded
-    last_write = _fn.last_write()
-    anomaly = _fn._anomaly
-    push, pop, received = heapq.heappush, heapq.heappop, pending.get   # (local names: a hot loop)
-    if create_graph:            # the backward computations below are Tensor ops: record them
-        was_enabled = _fn.set_grad_enabled(True)
-    try:
+                heapq.heappush(waiting, (-p._ctx.seq, p))     # (seqs are unique: tensors never compared)
+
+    for r, g in zip(roots, grads):
+        g = _root_grad(r, g, as_tensors)
+        taken.add(id(g))
+        receive(r, g)
+    retained, visited = [], []              # stored / released only once every step succeeded
+    recording = set_grad_enabled(create_graph)   # the backward's own ops are recorded only for
+    try:                                              # create_graph (a capture sees them anyway)
         while waiting:
-            t = pop(waiting)[1]
+            t = heapq.heappop(waiting)[1]
             g = pending.pop(id(t))              # complete: every consumer of t has been visited
             fn = t._ctx
-            if fn.arrays is None:
+            if fn.released:
                 raise GraphError(f"{fn.name}: backward through a graph whose saved arrays were already "
                                  "freed by an earlier backward; pass retain_graph=True to the first one")
-            if fn.seq < last_write:             # something was written in place after fn ran
+            if fn.seq < _fn.last_write():       # something was written in place after fn ran
                 fn.check_not_modified()
-            if t._retain and capture is None:
-                retained.append((t, g))
-            elif capture is not None and id(t) in capture:
+            if tracer is not None:
+                tracer.grad_of(t, g, fn)
+            if capture is not None and id(t) in capture:
                 capture[id(t)] = g
-            if create_graph:
-                input_grads = fn.backward(g, *_lift(fn, t))
-            else:
-                input_grads = fn.backward(g, *fn.arrays, fn.out)
-            if type(input_grads) is not tuple:
-                input_grads = (input_grads,)
-            if anomaly:
-                _fn.check_finite(fn, [_value(x) for x in input_grads], "backward")
+            elif t._retain and capture is None:
+                retained.append((t, g))
+            args = _lift(fn, t) if as_tensors else (*fn.arrays, fn.out)
+            grads_in = fn.backward(g, *args)
+            grads_in = grads_in if type(grads_in) is tuple else (grads_in,)
+            if modes.anomaly:
+                _fn.check_finite(fn, [_value(x) for x in grads_in], "backward")
             if trace is not None:
                 step = BackwardStep(len(trace) + 1, fn, t, _value(g))
                 trace.append(step)
-            for p, gp, arr, need in zip(fn.inputs, input_grads, fn.arrays, fn.needs):
+            for p, gp, arr, need in zip(fn.inputs, grads_in, fn.arrays, fn.needs):
                 if not need or gp is None:
                     continue
-                shape = gp.shape                # (NumPy scalars from 0-d results have shape and dtype too)
-                if shape != arr.shape:          # undo broadcasting: the one place it happens
-                    gp = reduce_to(gp, arr.shape)
-                if gp.dtype is not arr.dtype and gp.dtype != arr.dtype:
+                shape = gp.shape
+                gp = reduce_to(gp, arr.shape)   # undo broadcasting, and the dtype NumPy promoted to
+                if gp.dtype != arr.dtype:
                     gp = gp.astype(arr.dtype)
-                key = id(p)
-                prev = received(key)
                 if trace is not None:
-                    had = prev is not None or (p._ctx is None and p._grad is not None and capture is None)
-                    step.contributions.append(Contribution(p, _value(gp), None if shape == arr.shape else shape, had))
-                if prev is not None:
-                    pending[key] = prev + gp
-                else:
-                    pending[key] = gp
-                    if p._ctx is None:
-                        leaves[key] = p
-                    else:
-                        push(waiting, (-p._ctx.seq, p))
+                    had = id(p) in pending or (p._ctx is None and p._grad is not None and capture is None)
+                    summed = None if shape == arr.shape else shape
+                    step.contributions.append(Contribution(p, _value(gp), summed, had))
+                receive(p, gp)
             visited.append(fn)
     finally:
-        if create_graph:
-            _fn.set_grad_enabled(was_enabled)
-    # Only now that every step succeeded does anything change (an error above leaves no trace).
-    for t, g in retained:
-        _store(t, g, create_graph, taken)
-    for key, leaf in leaves.items():            # leaves get their gradient once, summed over paths
-        g = pending[key]
-        if capture is None:
-            _store(leaf, g, create_graph, taken)
-        elif key in capture:
-            capture[key] = g
-    if not retain_graph:
-        for fn in visited:
-            fn.release()                        # free what forward saved
-
-
-def _value(x):
-    return x._data if isinstance(x, Tensor) else x
-
-
-def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False):
-    """Gradients of `outputs` with respect to `inputs`, returned instead of accumulated into .grad.
-
-    outputs: a Tensor or a sequence of Tensors; grad_outputs: matching upstream gradients (None: 1).
-    inputs: a Tensor (one gradient is returned) or a sequence (a tuple is returned). Inputs may be
-        intermediate tensors. An input the outputs do not depend on raises GraphError unless
-        allow_unused=True, which gives None for it.
-    create_graph: record the computation, so the result can be differentiated again (Hessian-vector
-        products, gradgradcheck).
-    """
-    single_out = isinstance(outputs, Tensor)
-    outputs = [outputs] if single_out else list(outputs)
-    if grad_outputs is None:
-        grad_outputs = [None] * len(outputs)
-    elif isinstance(grad_outputs, (Tensor, np.ndarray)) or not isinstance(grad_outputs, (list, tuple)):
-        grad_outputs = [grad_outputs]
-    if len(grad_outputs) != len(outputs):
-        raise ShapeError(f"grad: {len(outputs)} outputs but {len(grad_outputs)} grad_outputs")
-    single_in = isinstance(inputs, Tensor)
-    inputs = [inputs] if single_in else list(inputs)
-    for x in inputs:
-        if not isinstance(x, Tensor) or not x._requires_grad:
-            raise GraphError("grad: every input must be a Tensor that requires grad")
-    capture = {id(x): None for x in inputs}
-    keep = create_graph if retain_graph is None else retain_graph
-    backward(outputs, grad_outputs, retain_graph=keep, create_graph=create_graph, capture=capture)
-    results = []
-    for x in inputs:
-        g = capture[id(x)]
-        if g is None and not allow_unused:
-            raise GraphError("grad: one of the inputs was not used to compute the outputs; "
-                             "pass allow_unused=True to get None for it")
-        if g is not None and not isinstance(g, Tensor):
-            g = Tensor._make(np.array(g, copy=True), None, False)   # never alias grad_outputs or each other
-        results.append(g)
-    return results[0] if single_in else tuple(results)
+        set_grad_enabled(recording)
+    with _hold_interrupt():                  # every gradient exists: now store them, all at once
+        for t, g in retained:
+            _store(t, g, taken)
+        for key, leaf in leaves.items():    # leaves get their gradient once, summed over paths
+            if capture is None:
+                _store(leaf, pending[key], taken)
+            elif key in capture:
+                capture[key] = pending[key]
+        if not (retain_graph or create_graph):
+            for fn in visited:
+                fn.release()                # free what forward saved

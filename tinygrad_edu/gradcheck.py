@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .autograd import grad
+from .functional import grad
 from .errors import ArgumentError, DTypeError, GradcheckError
 from .tensor import Tensor
 

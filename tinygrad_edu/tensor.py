@@ -16,6 +16,7 @@ autograd.py (the backward pass). This file is the user-facing sugar over them.
 import numpy as np
 
 from .errors import ArgumentError, DTypeError, GraphError, IndexOutOfRange, ShapeError
+from .modes import modes
 
 
 def to_array(data, dtype=None, what="Tensor()"):
@@ -67,7 +68,14 @@ class Tensor:
         name: optional label shown by graph drawings.
     """
     __slots__ = ("_data", "_grad", "_requires_grad", "_ctx", "_retain", "name", "__weakref__")
-    __array_ufunc__ = None      # `ndarray + Tensor` defers to Tensor.__radd__ instead of unwrapping us
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):     # (interim: numpy_api replaces it)
+        op = _NUMPY.get(ufunc) if method == "__call__" and not kwargs else None
+        return NotImplemented if op is None else op(*inputs)
+
+    def __array_function__(self, func, types, args, kwargs):
+        op = _NUMPY.get(func)
+        return NotImplemented if op is None else op(*args, **kwargs)
     __hash__ = object.__hash__  # identity hash (== is elementwise, as in NumPy and PyTorch)
 
     def __init__(self, data, requires_grad=False, dtype=None, name=None):
@@ -93,14 +101,21 @@ class Tensor:
         return t
 
     # -- array-like attributes ---------------------------------------------------------------------
+    def _read(self, what):
+        """Hand out values: refused inside a te.compile capture, where they would be baked in."""
+        if modes.tracer is not None:
+            modes.tracer.read(self, what)
+        return self._data
+
     @property
     def data(self):
         """The underlying ndarray. Assigning replaces it (the recorded graph keeps the old one);
         modifying it with raw NumPy bypasses the in-place check, as `.data` does in PyTorch."""
-        return self._data
+        return self._read(".data")
 
     @data.setter
     def data(self, value):
+        self._read(".data = ...")
         arr = to_array(value, what="Tensor.data")
         if self._requires_grad:
             _check_float(arr, "Tensor.data")
@@ -113,20 +128,21 @@ class Tensor:
 
     def numpy(self):
         """The underlying ndarray (shared, not copied)."""
-        return self._data
+        return self._read(".numpy()")
 
     def item(self):
         """The single element as a Python number."""
         if self._data.size != 1:
             raise ShapeError(f"item(): only a tensor with one element can be converted to a Python "
                              f"number, this one has shape {self.shape}")
-        return self._data.item()
+        return self._read(".item()").item()
 
     def tolist(self):
-        return self._data.tolist()
+        return self._read(".tolist()").tolist()
 
     def __array__(self, dtype=None, copy=None):
-        arr = self._data if dtype is None else self._data.astype(dtype, copy=False)
+        arr = self._read("np.asarray()")
+        arr = arr if dtype is None else arr.astype(dtype, copy=False)
         return arr.copy() if copy else arr
 
     def __len__(self):
@@ -143,7 +159,7 @@ class Tensor:
         if self._data.size != 1:
             raise ShapeError(f"the truth value of a tensor with shape {self.shape} is ambiguous; "
                              "use .any() or .all() on .data")
-        return bool(self._data.item())
+        return bool(self._read("bool()").item())
 
     def __float__(self):
         return float(self.item())
@@ -210,6 +226,8 @@ class Tensor:
             if value.dtype != self.dtype:
                 raise DTypeError(f"grad: assigned gradient has dtype {value.dtype}, tensor has dtype {self.dtype}")
         self._grad = value
+        if modes.tracer is not None:
+            modes.tracer.set_grad(self, value)
 
     @property
     def _version(self):
@@ -226,10 +244,7 @@ class Tensor:
 
     def zero_grad(self, set_to_none=True):
         """Forget the accumulated gradient (set it to None, or fill it with zeros)."""
-        if set_to_none or self._grad is None:
-            self._grad = None
-        else:
-            self._grad = Tensor._make(np.zeros_like(self._data), None, False)
+        self.grad = None if set_to_none or self._grad is None else Tensor(np.zeros_like(self._data))
 
     def clone(self):
         """A copy with its own data that stays in the graph (its gradient flows back to self)."""
@@ -285,24 +300,18 @@ class Tensor:
         return self
 
     def __pow__(self, exponent):
-        if isinstance(exponent, Tensor):
-            return (exponent * self.log()).exp()        # x ** y = exp(y log x), for x > 0
-        if not isinstance(exponent, (int, float, np.integer, np.floating)):
-            raise DTypeError(f"pow: the exponent must be a number or a Tensor, got {type(exponent).__name__}")
-        return _ops.Pow.apply(self, p=exponent)
+        """self ** exponent: a number (Pow), or an array/list/Tensor, elementwise (Power)."""
+        if isinstance(exponent, (int, float, np.integer, np.floating)) and not isinstance(exponent, bool):
+            return _ops.Pow.apply(self, p=exponent)
+        return _ops.Power.apply(self, exponent)
 
     def __rpow__(self, base):
-        """base ** self = exp(self · ln base), for a positive base (a number, list or ndarray)."""
-        if isinstance(base, (int, float, np.integer, np.floating)):
-            if not base > 0:
-                raise ArgumentError(f"pow: base ** tensor is computed as exp(tensor · ln base) and needs a "
-                                    f"positive base, got {base}")
-            return (self * float(np.log(base))).exp()   # a Python float: float32 stays float32
-        base = _fn.as_constant(base, "pow")
-        if not (base > 0).all():
-            raise ArgumentError(f"pow: base ** tensor is computed as exp(tensor · ln base) and needs "
-                                f"positive bases, got {_fn.describe([base])} with values <= 0")
-        return (self * np.log(base)).exp()
+        """base ** self for a positive base (a number, list or ndarray)."""
+        arr = _fn.as_constant(base, "pow")
+        if not np.all(np.asarray(arr) > 0):
+            raise ArgumentError(f"pow: base ** tensor needs a positive base (its derivative is "
+                                f"base ** tensor · ln base), got {_fn.describe([arr])} with values <= 0")
+        return _ops.Power.apply(base, self)
 
     def __matmul__(self, other):
         return _ops.MatMul.apply(self, other)
@@ -320,10 +329,26 @@ class Tensor:
             return _ops.MatMul.apply(self, weight)
         return _ops.Linear.apply(self, weight, bias)
 
-    # comparisons give bool tensors and are not differentiable
+    # comparisons and logical operators give bool tensors, without a graph
     def _compare(self, other, ufunc):
-        other = other._data if isinstance(other, Tensor) else other
-        return Tensor._make(np.asarray(ufunc(self._data, other)), None, False)
+        return _ops.NoGrad.apply(self, other, fn=ufunc)
+
+    def __and__(self, other):
+        return self._compare(other, np.logical_and)
+
+    def __or__(self, other):
+        return self._compare(other, np.logical_or)
+
+    def __invert__(self):
+        return _ops.NoGrad.apply(self, fn=np.logical_not)
+
+    def isnan(self):
+        """Boolean tensor: where the values are NaN (no gradient)."""
+        return _ops.NoGrad.apply(self, fn=np.isnan)
+
+    def where(self, cond, other):
+        """self where cond is true, else other (PyTorch's x.where(cond, y)); gradients flow to both."""
+        return _ops.Where.apply(cond, self, other)
 
     def __lt__(self, other):
         return self._compare(other, np.less)
@@ -349,25 +374,21 @@ class Tensor:
     # optimizers update parameters inside `with no_grad():`.
     def _inplace(self, ufunc, other, op, alpha=1):
         """self = ufunc(self, alpha·other) in place (ufunc None: assignment). Checks, then writes once."""
-        if _fn._grad_enabled and (self._requires_grad or (isinstance(other, Tensor) and other._requires_grad)):
+        if modes.grad_enabled and (self._requires_grad or (isinstance(other, Tensor) and other._requires_grad)):
             self._refuse_inplace(op)
-        if isinstance(other, Tensor):
-            value = other._data
-        else:
-            value = other if type(other) is np.ndarray else _fn.as_constant(other, op)
+        value = other._data if isinstance(other, Tensor) else _fn.as_constant(other, op)
         if alpha != 1:
-            if type(value) is np.ndarray and value.dtype.kind == "f" and type(alpha) in (float, int):
-                alpha = _ops.const(alpha, value.dtype)    # same product, less NumPy overhead
             value = value * alpha
-        data = self._data
         try:
             if ufunc is None:
-                data[...] = value
+                self._data[...] = value
             else:
-                ufunc(data, value, out=data)
+                ufunc(self._data, value, out=self._data)
         except (ValueError, TypeError) as e:
             raise self._inplace_error(op, value, e) from None
-        _fn.note_inplace(data)
+        _fn.note_inplace(self._data)
+        if modes.tracer is not None:
+            modes.tracer.inplace(self, ufunc, other, alpha)
         return self
 
     def _refuse_inplace(self, op):
@@ -418,12 +439,14 @@ class Tensor:
         return self._inplace(None, 0, "zero_")
 
     def __setitem__(self, index, value):
-        if _fn._grad_enabled and (self._requires_grad or (isinstance(value, Tensor) and value._requires_grad)):
+        if modes.grad_enabled and (self._requires_grad or (isinstance(value, Tensor) and value._requires_grad)):
             self._refuse_inplace("setitem")
-        value = value._data if isinstance(value, Tensor) else _fn.as_constant(value, "setitem")
+        if modes.tracer is not None:
+            modes.tracer.refuse("x[index] = value", "use an out-of-place form such as te.where(mask, value, x)")
+        data = value._data if isinstance(value, Tensor) else _fn.as_constant(value, "setitem")
         index = _ops.normalize_index(index, "setitem")
         try:
-            self._data[index] = value
+            self._data[index] = data
         except IndexError as e:
             raise IndexOutOfRange(f"setitem: {e} (tensor shape {self.shape})") from None
         except (ValueError, TypeError) as e:
@@ -448,7 +471,7 @@ class Tensor:
 
     def argmax(self, axis=None):
         """Indices of the maxima (not differentiable)."""
-        return Tensor._make(np.asarray(self._data.argmax(axis=axis)), None, False)
+        return _ops.NoGrad.apply(self, fn=np.argmax, axis=axis)
 
     # -- elementwise -------------------------------------------------------------------------------
     def exp(self):
@@ -469,6 +492,10 @@ class Tensor:
 
     def abs(self):
         return _ops.Abs.apply(self)
+
+    def sign(self):
+        """−1, 0 or 1 elementwise; its gradient is 0."""
+        return _ops.Sign.apply(self)
 
     def sqrt(self):
         return _ops.Sqrt.apply(self)
@@ -558,6 +585,23 @@ class Tensor:
         (no silent broadcasting of (N, 1) against (N,))."""
         return _ops.MSE.apply(self, target, reduction=reduction)
 
+
+def _where(cond, x, y):
+    return _ops.Where.apply(cond, x, y)
+
+
+_NUMPY = {np.add: lambda a, b: _ops.Add.apply(a, b), np.subtract: lambda a, b: _ops.Sub.apply(a, b),
+          np.multiply: lambda a, b: _ops.Mul.apply(a, b), np.true_divide: lambda a, b: _ops.Div.apply(a, b),
+          np.matmul: lambda a, b: _ops.MatMul.apply(a, b), np.power: lambda a, b: a ** b if isinstance(a, Tensor) else b.__rpow__(a),
+          np.exp: lambda a: _ops.Exp.apply(a), np.log: lambda a: _ops.Log.apply(a),
+          np.sign: lambda a: _ops.Sign.apply(a), np.isnan: lambda a: _ops.NoGrad.apply(a, fn=np.isnan),
+          np.logical_and: lambda a, b: _ops.NoGrad.apply(a, b, fn=np.logical_and),
+          np.logical_or: lambda a, b: _ops.NoGrad.apply(a, b, fn=np.logical_or),
+          np.equal: lambda a, b: _ops.NoGrad.apply(a, b, fn=np.equal),
+          np.greater: lambda a, b: _ops.NoGrad.apply(a, b, fn=np.greater),
+          np.less: lambda a, b: _ops.NoGrad.apply(a, b, fn=np.less),
+          np.broadcast_to: lambda a, shape: _ops.BroadcastTo.apply(a, shape=tuple(shape)),
+          np.where: _where}
 
 # Imported last: these modules use Tensor.
 from . import autograd as _ag        # noqa: E402
