@@ -434,6 +434,12 @@ def cmd_graph(args):
     dtype = next(model.parameters()).dtype
     X = rng.standard_normal((args.batch, n_in)).astype(dtype)
     target = _random_targets(loss_fn, n_out, args.batch, rng)
+    if args.compiled:                                       # the training step as generated NumPy
+        setup = nn.build_training(spec, model=model)
+        step = nn.train.training_step(model, setup.loss, setup.optimizer, compile=True)
+        step(X, target)
+        print(step.source, end="")
+        return 0
     with te.record_scopes():                                # one labelled cluster per module
         loss = loss_fn(model(te.Tensor(X, name="x")), target)
     loss.name = "loss"
@@ -627,6 +633,9 @@ def build_parser():
     p.add_argument("--batch", type=_positive_int, default=4, metavar="N", help="rows in the random batch (default: 4)")
     p.add_argument("--seed", type=_seed, default=0, metavar="N", help="seed of the random batch (default: 0)")
     p.add_argument("--text", action="store_true", help="also print the graph as a text tree")
+    p.add_argument("--compiled", action="store_true",
+                   help="instead of drawing, print the training step (forward, backward, the optimizer's "
+                   "update) as the NumPy code te.compile generates for it")
     p.set_defaults(func=cmd_graph)
 
     p = sub.add_parser("check", help="gradcheck every op and the documents' formulas",

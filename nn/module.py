@@ -26,7 +26,7 @@ import numbers
 
 import numpy as np
 
-from tinygrad_edu import ArgumentError, Tensor, name_scope, no_grad, scopes_recording
+from tinygrad_edu import ArgumentError, Tensor, capturing, guard, name_scope, no_grad, scopes_recording
 
 from .errors import LoadError, SpecError
 
@@ -49,12 +49,16 @@ class Parameter(Tensor):
 
 IncompatibleKeys = collections.namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
+_structure = [0]     # counts assignments of modules/parameters to any module: a compiled step that
+                     # called a model is captured again when its structure may have changed
+
 
 class Module:
     """Base class of layers, losses and networks. Subclasses define `forward`; calling the module
     runs it. See the module docstring for how parameters are found and named."""
 
     training = True          # train()/eval() set it on every module of the tree
+    depends_on_training = False   # True for modules whose forward differs in train and eval (Dropout)
     _scope_label = None      # label of this module's name_scope, given by the parent that holds it
     _has_parent = False      # True once some containing module has found this one
 
@@ -62,14 +66,28 @@ class Module:
         """The computation this module stands for; subclasses define it. Call the module, not forward."""
         raise NotImplementedError(f"{type(self).__name__} does not define forward()")
 
+    def __setattr__(self, key, value):
+        if isinstance(value, (Module, Parameter, list, tuple, dict)):
+            _structure[0] += 1
+        object.__setattr__(self, key, value)
+
     def __call__(self, *args, **kwargs):
-        # The fast path is one function call and one check: training loops call modules a lot.
-        if scopes_recording():
+        # The fast path is two checks: training loops call modules a lot.
+        if scopes_recording() or capturing():
             return self._call_in_scope(args, kwargs)
         return self.forward(*args, **kwargs)
 
     def _call_in_scope(self, args, kwargs):
-        """Run forward inside name_scope(label), so drawings group this module's ops together."""
+        """Run forward inside name_scope(label), so drawings group this module's ops together; inside
+        a te.compile capture, tell it what the step depends on (structure, train/eval)."""
+        if capturing():
+            guard(lambda now=_structure[0]: _structure[0] == now,
+                  "a module or parameter was assigned to a model the step calls")
+            if self.depends_on_training:
+                guard(lambda m=self, mode=self.training: m.training == mode,
+                      f"{self.describe()} (id {id(self)}) switched between train() and eval()")
+            if not scopes_recording():
+                return self.forward(*args, **kwargs)
         if not self._has_parent:
             self._collect(name=True)         # the outermost module labels its whole tree first
         with name_scope(self._scope_label or self.describe()):

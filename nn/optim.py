@@ -8,7 +8,10 @@
         opt.step()               # ... then update all parameters (doc 004's bug was mixing the two)
 
 `step()` updates the parameters in place inside no_grad(), so the update is not recorded and the
-parameters stay the same objects (a model and its optimizer never get out of sync).
+parameters stay the same objects (a model and its optimizer never get out of sync). The update is
+written with Tensor operations only, and the per-step Python bookkeeping (the step count t, the
+schedule's learning rate) runs through te.per_step, so a whole training step can be compiled with
+te.compile: the compiled step redoes the bookkeeping every call.
 
 Regularisation, as in the documents. With a loss averaged over a mini-batch of m examples (so
 .grad = (1/m) Σ ∇w) and a training set of n examples:
@@ -34,7 +37,7 @@ import numbers
 
 import numpy as np
 
-from tinygrad_edu import ArgumentError, Tensor, no_grad
+from tinygrad_edu import ArgumentError, Tensor, no_grad, per_step
 
 from .module import Module
 
@@ -173,7 +176,8 @@ class Optimizer:
         """The learning rate the next step() will use."""
         return self.lr if self.schedule is None else self.lr * self.schedule(self.t)
 
-    def _advance(self):
+    def next_learning_rate(self):
+        """Count one more step and return the learning rate it uses (the schedule's, at t)."""
         lr = self.lr if self.schedule is None else self.lr * self.schedule(self.t)
         self.t += 1
         self.last_lr = lr
@@ -195,7 +199,7 @@ class Optimizer:
         if self.weight_decay:
             g = g + self.weight_decay * w
         if self.l1:
-            g = g + self.l1 * np.sign(w)
+            g = g + self.l1 * w.sign()
         return g
 
     def _spec_common(self):
@@ -234,39 +238,30 @@ class SGD(Optimizer):
         if nesterov and self.momentum == 0:
             raise ArgumentError("SGD: nesterov=True needs momentum > 0")
         self.nesterov = bool(nesterov)
-        self._velocity = [None] * len(self.params)      # momentum buffers, made at the first step
+        self._velocity = [Tensor(np.zeros_like(p.data)) for p in self.params] if self.momentum else None
 
     def step(self):
         """Update every parameter that has a gradient (in place, not recorded)."""
-        lr = self._advance()
+        lr = per_step(self.next_learning_rate, "lr")
         mu = self.momentum
         wd, l1 = self.weight_decay, self.l1
         with no_grad():
-            if mu == 0:                   # plain SGD: the documents' rules, one pass per term
-                for p, regularised in zip(self.params, self._regularised):
-                    grad = p.grad
-                    if grad is None:
-                        continue
-                    if regularised and (wd or l1):
-                        sign = np.sign(p.data) if l1 else None            # sign of w before the update
+            for i, p in enumerate(self.params):
+                grad = p.grad
+                if grad is None:
+                    continue
+                if mu == 0:                       # plain SGD: the documents' rules, one pass per term
+                    if self._regularised[i] and (wd or l1):
+                        sign = p.sign() if l1 else None                   # sign of w before the update
                         if wd:
                             p.mul_(1.0 - lr * wd)                         # (1 − ηλ/n) w
                         if l1:
                             p.add_(sign, alpha=-lr * l1)                  # − (ηλ/n) sign(w)
                     p.add_(grad, alpha=-lr)                               # − η ∇w
-                return
-            for i, p in enumerate(self.params):
-                grad = p.grad
-                if grad is None:
                     continue
-                g = grad.data
-                d = self._penalised(g, p.data, i)
-                v = self._velocity[i]
-                if v is None:
-                    v = self._velocity[i] = np.array(d, copy=True)
-                else:
-                    v *= mu
-                    v += d
+                d = self._penalised(grad, p, i)
+                v = self._velocity[i]             # starts at 0, so the first step is v = d
+                v.mul_(mu).add_(d)
                 p.add_(d + mu * v if self.nesterov else v, alpha=-lr)
 
     def to_spec(self):
@@ -294,33 +289,26 @@ class Adam(Optimizer):
         self.betas = (check_number(betas[0], "betas[0]", "Adam", high=1.0, high_open=True),
                       check_number(betas[1], "betas[1]", "Adam", high=1.0, high_open=True))
         self.eps = check_number(eps, "eps", "Adam")
-        self._m = [None] * len(self.params)
-        self._v = [None] * len(self.params)
+        self._m = [Tensor(np.zeros_like(p.data)) for p in self.params]      # moment estimates
+        self._v = [Tensor(np.zeros_like(p.data)) for p in self.params]
 
     def step(self):
         """Update every parameter that has a gradient (in place, not recorded)."""
-        lr = self._advance()
-        k = self.t
+        lr = per_step(self.next_learning_rate, "lr")
+        k = per_step(lambda: self.t, "k")                 # the step number 1, 2, ... (after counting)
         b1, b2 = self.betas
         bias1 = 1.0 - b1 ** k
-        root_bias2 = math.sqrt(1.0 - b2 ** k)
+        root_bias2 = (1.0 - b2 ** k) ** 0.5
         with no_grad():
             for i, p in enumerate(self.params):
                 grad = p.grad
                 if grad is None:
                     continue
-                g = self._penalised(grad.data, p.data, i)
+                g = self._penalised(grad, p, i)
                 m, v = self._m[i], self._v[i]
-                if m is None:
-                    m = self._m[i] = np.zeros_like(p.data)
-                    v = self._v[i] = np.zeros_like(p.data)
-                m *= b1
-                m += (1.0 - b1) * g
-                v *= b2
-                v += (1.0 - b2) * (g * g)
-                denom = np.sqrt(v)
-                denom /= root_bias2
-                denom += self.eps
+                m.mul_(b1).add_(g, alpha=1.0 - b1)
+                v.mul_(b2).add_(g * g, alpha=1.0 - b2)
+                denom = v.sqrt() / root_bias2 + self.eps
                 p.add_(m / denom, alpha=-lr / bias1)
 
     def to_spec(self):

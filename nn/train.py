@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+import tinygrad_edu as te
 from tinygrad_edu import ArgumentError, DTypeError, ShapeError, Tensor, no_grad
 
 from .module import Module
@@ -349,8 +350,38 @@ def _measure(model, loss_fn, metrics, X, y, threshold, history, prefix):
                 history.extra.setdefault(name, []).append(float(m(_values(out, name), y)))
 
 
+def _traceable(model, loss_fn, optimizer):
+    """True when every part of a training step is one of nn's own (whose forward, loss and update
+    te.compile can capture); a user's own module or optimizer may do anything, so it runs eagerly."""
+    from .optim import Adam, SGD
+    modules = [model] + [m for m in _submodules(model)]
+    return (all(type(m).__module__.startswith("nn.") for m in modules)
+            and type(loss_fn).__module__.startswith("nn.") and type(optimizer) in (SGD, Adam))
+
+
+def _submodules(model):
+    for _, value in model._members():
+        if isinstance(value, Module):
+            yield value
+            yield from _submodules(value)
+
+
+def training_step(model, loss_fn, optimizer, compile=False):
+    """The step fit runs for each batch: loss = loss_fn(model(X), y); zero_grad; backward; step.
+    Returns step(X, y) -> loss; with compile=True, a te.compile'd step (the first call captures it,
+    later calls replay generated NumPy code)."""
+    def step(xb, yb):
+        loss = loss_fn(model(xb), yb)
+        _check_loss(loss, loss_fn)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        return loss
+    return te.compile(step) if compile else step
+
+
 def fit(model, loss_fn, optimizer, train_data, epochs, batch_size=None, eval_data=None,
-        metrics=("loss", "accuracy"), shuffle=True, seed=None, progress=True, callback=None):
+        metrics=("loss", "accuracy"), shuffle=True, seed=None, progress=True, callback=None, compile=None):
     """Train `model` and return a History.
 
     train_data: a pair (X, y) of arrays (rows are examples), or a data loader yielding
@@ -368,6 +399,9 @@ def fit(model, loss_fn, optimizer, train_data, epochs, batch_size=None, eval_dat
     seed: seed (or np.random.Generator) of the shuffling, for reproducible runs.
     progress: show a progress bar when stdout is a terminal and the run lasts more than half a second.
     callback: called as callback(epoch, history) after every epoch.
+    compile: run the training step through te.compile (captured once per batch shape, then replayed as
+        generated NumPy code: same numbers, several times faster on small networks). None (default):
+        compile when the model, loss and optimizer are all nn's own; False: always eager.
 
     Each step: loss = loss_fn(model(X_batch), y_batch); optimizer.zero_grad(); loss.backward();
     optimizer.step(). The model is in training mode during the passes and evaluation mode while
@@ -410,6 +444,9 @@ def fit(model, loss_fn, optimizer, train_data, epochs, batch_size=None, eval_dat
     if threshold is None:
         threshold = model.output_threshold()
     dtype = _param_dtype(model)
+    if compile is None:
+        compile = _traceable(model, loss_fn, optimizer)
+    step = training_step(model, loss_fn, optimizer, compile=bool(compile))
 
     def batches():
         if loader is not None:
@@ -434,18 +471,11 @@ def fit(model, loss_fn, optimizer, train_data, epochs, batch_size=None, eval_dat
     history = History()
     bar = _Progress(epochs, progress and _is_terminal(sys.stdout))
     was_training = model.training
-    checked = False
     model.train()
     try:
         for epoch in range(1, epochs + 1):
             for xb, yb in batches():
-                loss = loss_fn(model(xb), yb)
-                if not checked:
-                    _check_loss(loss, loss_fn)
-                    checked = True
-                optimizer.zero_grad()
-                loss.backward()
-                optimizer.step()
+                loss = step(xb, yb)
                 history.step_loss.append(loss.item())
             history.epoch.append(epoch)
             if metrics:

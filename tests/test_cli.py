@@ -334,6 +334,17 @@ def test_graph_svg_png_and_dot(capsys, tmp_path):
     assert code == 0 and (tmp_path / "inferred.dot").read_text().startswith("digraph")
 
 
+def test_graph_compiled_prints_the_generated_training_step(capsys, tmp_path):
+    spec = write_spec(tmp_path)
+    code, out, err = run(capsys, "graph", "--spec", spec, "--compiled")
+    assert code == 0, err
+    for text in ("# forward", "# backward", "# update", "np.tanh(", "softmax(", "W2.T", "dW0",
+                 "lr = next_learning_rate()", "W0 += -lr * dW0", "# tanh: 1 − y²"):
+        assert text in out, f"{text!r} not in:\n{out}"
+    compile(out, "<generated>", "exec")                      # it is valid Python
+    assert not (tmp_path / "graph.svg").exists()
+
+
 def test_graph_of_a_saved_model_with_a_single_logit(capsys, tmp_path):
     model = nn.MLP([3, 2, 1], activation="sigmoid", rng=1)
     spec = {**model.to_spec(), "loss": {"type": "BCEWithLogits"}}

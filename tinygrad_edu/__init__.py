@@ -14,7 +14,7 @@ primitive with its derivative) -> autograd.py (the backward pass) -> gradcheck.p
 This package never imports `nn` (the network library built on top of it).
 """
 from .errors import (AnomalyError, ArgumentError, DTypeError, GradcheckError, GraphError,  # noqa: F401
-                     IndexOutOfRange, LabelError, ShapeError, TinygradError)
+                     IndexOutOfRange, LabelError, ShapeError, TinygradError, TraceError)
 from .tensor import Tensor  # noqa: F401  (imported first: the other modules use it)
 from .modes import (detect_anomaly, enable_grad, is_grad_enabled, name_scope, no_grad,  # noqa: F401
                     record_scopes, scopes_recording, set_grad_enabled)
@@ -22,6 +22,7 @@ from .function import Function  # noqa: F401
 from .autograd import BackwardStep, Contribution, backward, toposort  # noqa: F401
 from .functional import grad  # noqa: F401
 from .files import atomic_write  # noqa: F401
+from .compile import CompiledStep, capturing, compile, guard, per_step  # noqa: F401
 from .gradcheck import GradcheckReport, gradcheck, gradgradcheck, numerical_gradient  # noqa: F401
 from .viz import (BackwardExplanation, ContributionRecord, GraphvizNotFound, StepRecord,  # noqa: F401
                   draw_graph, explain_backward, format_graph, print_graph, to_dot)
@@ -57,5 +58,6 @@ __all__ = [
     "to_dot", "draw_graph", "format_graph", "print_graph", "explain_backward",
     "BackwardExplanation", "StepRecord", "ContributionRecord", "GraphvizNotFound",
     "TinygradError", "ShapeError", "IndexOutOfRange", "DTypeError", "LabelError", "ArgumentError",
-    "GraphError", "AnomalyError", "GradcheckError", "__version__",
+    "GraphError", "AnomalyError", "GradcheckError", "TraceError", "__version__",
+    "compile", "CompiledStep", "per_step", "guard", "capturing",
 ]

@@ -135,10 +135,10 @@ def _store(t, g, taken):
     """Add a finished gradient to t.grad. A stored gradient is an array (or Tensor) nobody else holds:
     a view, or one already stored elsewhere or given by the caller, is copied. It is then only
     replaced, never mutated, so no two .grad share memory and nothing handed out changes later."""
-    if isinstance(g, Tensor):                     # create_graph (or a compile capture)
+    if isinstance(g, Tensor):                     # create_graph (or a compile capture, which sees t.grad)
         if id(g) in taken:
             g = g.clone()
-        t._grad = g if t._grad is None else t._grad + g
+        t._grad = g if t.grad is None else t.grad + g
     elif t._grad is not None:
         t._grad._data = t._grad._data + g
     else:
@@ -156,7 +156,9 @@ def backward(roots, grads, retain_graph=False, create_graph=False, capture=None,
     capture: for grad(): a dict {id(tensor): None} of tensors whose gradient to collect instead of
         touching any .grad. trace: a list that receives one BackwardStep per op, in order.
     """
-    tracer = modes.tracer
+    tracer = modes.tracer                   # a te.compile capture (compile.py), or None
+    if tracer is not None:
+        trace = tracer.begin_backward(roots, create_graph, trace)
     as_tensors = create_graph or tracer is not None   # backward code runs on Tensors (and is recorded)
     pending = {}                # id(tensor) -> gradient received so far (summed over all paths)
     waiting = []                # heap of (-seq, tensor) for recorded tensors in `pending`
@@ -230,3 +232,5 @@ def backward(roots, grads, retain_graph=False, create_graph=False, capture=None,
         if not (retain_graph or create_graph):
             for fn in visited:
                 fn.release()                # free what forward saved
+    if tracer is not None:
+        tracer.backward_done()

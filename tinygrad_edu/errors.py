@@ -8,6 +8,7 @@
     ├── ArgumentError(ValueError)      an option with a value it cannot take (reduction='meen', ...)
     ├── GraphError(RuntimeError)       misuse of the recorded graph (released, modified in place, ...)
     │   └── AnomalyError               detect_anomaly(): an op produced NaN/inf
+    ├── TraceError(RuntimeError)       te.compile: a step it cannot capture faithfully (and how to fix it)
     └── GradcheckError(AssertionError)  gradcheck(): autodiff and central differences disagree
 
 `nn` adds SpecError and LoadError on top of TinygradError.
@@ -46,6 +47,11 @@ class GraphError(TinygradError, RuntimeError):
 
 class AnomalyError(GraphError):
     """Raised under detect_anomaly() at the first op whose forward or backward is not finite."""
+
+
+class TraceError(TinygradError, RuntimeError):
+    """te.compile: the step does something a capture cannot replay faithfully (Python that depends on
+    a traced value, raw NumPy on a traced array, ...). The message names the line and the fix."""
 
 
 class GradcheckError(TinygradError, AssertionError):

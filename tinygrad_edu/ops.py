@@ -422,7 +422,8 @@ class Linear(Function):
         return [a for a in self.arrays[:2] if isinstance(a, np.ndarray)]
 
     def backward(self, g, x, W, b, out):
-        return g @ W.T, x.T @ g, g
+        need_x, need_W, need_b = self.needs
+        return (g @ W.T if need_x else None), (x.T @ g if need_W else None), (g if need_b else None)
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -87,6 +87,8 @@ class Tensor:
         self.name = name
         if requires_grad:
             self.requires_grad_(True)
+        if modes.tracer is not None:
+            modes.tracer.new_tensor(self, data)
 
     @staticmethod
     def _make(data, ctx, requires_grad):
@@ -214,6 +216,8 @@ class Tensor:
     def grad(self):
         """Accumulated gradient: None until a backward reaches this tensor, then a Tensor of the same
         shape and dtype. Leaves keep it; intermediate tensors only after retain_grad()."""
+        if modes.tracer is not None:
+            modes.tracer.read_grad(self)
         return self._grad
 
     @grad.setter
@@ -377,8 +381,8 @@ class Tensor:
         if modes.grad_enabled and (self._requires_grad or (isinstance(other, Tensor) and other._requires_grad)):
             self._refuse_inplace(op)
         value = other._data if isinstance(other, Tensor) else _fn.as_constant(other, op)
-        if alpha != 1:
-            value = value * alpha
+        if type(alpha) is not int or alpha != 1:
+            value = value * alpha if isinstance(value, (int, float)) else np.multiply(value, alpha)
         try:
             if ufunc is None:
                 self._data[...] = value
@@ -515,7 +519,7 @@ class Tensor:
         dtype ends the graph (such tensors cannot carry gradients, as in PyTorch)."""
         dtype = numeric_dtype(dtype, "astype")
         if dtype.kind != "f":
-            return Tensor._make(self._data.astype(dtype), None, False)
+            return _ops.NoGrad.apply(self, fn=np.ndarray.astype, dtype=dtype)
         return _ops.Cast.apply(self, dtype=dtype)
 
     # -- shape -------------------------------------------------------------------------------------

@@ -169,6 +169,8 @@ class _Graph:
     """
 
     def __init__(self, root, params, steps, caller):
+        if hasattr(root, "graph") and callable(root.graph):     # a te.compile step: its captured graph
+            root, steps = root.graph(steps)
         if not isinstance(root, Tensor):
             raise ArgumentError(f"{caller}: root must be a Tensor, got {type(root).__name__}")
         self.root = root
