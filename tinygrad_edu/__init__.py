@@ -21,6 +21,7 @@ from .function import (Function, detect_anomaly, enable_grad, is_grad_enabled, n
 from .autograd import BackwardStep, Contribution, backward, grad, toposort  # noqa: F401
 from .files import atomic_write  # noqa: F401
 from .gradcheck import GradcheckReport, gradcheck, gradgradcheck, numerical_gradient  # noqa: F401
+from .numpy_api import NotDifferentiableError  # noqa: F401
 from .viz import (BackwardExplanation, ContributionRecord, GraphvizNotFound, StepRecord,  # noqa: F401
                   draw_graph, explain_backward, format_graph, print_graph, to_dot)
 
@@ -55,5 +56,5 @@ __all__ = [
     "to_dot", "draw_graph", "format_graph", "print_graph", "explain_backward",
     "BackwardExplanation", "StepRecord", "ContributionRecord", "GraphvizNotFound",
     "TinygradError", "ShapeError", "IndexOutOfRange", "DTypeError", "LabelError", "ArgumentError",
-    "GraphError", "AnomalyError", "GradcheckError", "__version__",
+    "GraphError", "AnomalyError", "GradcheckError", "NotDifferentiableError", "__version__",
 ]

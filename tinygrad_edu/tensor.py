@@ -67,8 +67,15 @@ class Tensor:
         name: optional label shown by graph drawings.
     """
     __slots__ = ("_data", "_grad", "_requires_grad", "_ctx", "_retain", "name", "__weakref__")
-    __array_ufunc__ = None      # `ndarray + Tensor` defers to Tensor.__radd__ instead of unwrapping us
     __hash__ = object.__hash__  # identity hash (== is elementwise, as in NumPy and PyTorch)
+
+    # NumPy's dispatch protocols: np.exp(t), ndarray + t, np.sum(t, axis=1) ... call the Tensor ops and
+    # are recorded; what cannot be differentiated raises instead of dropping the graph (numpy_api.py).
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        return _np_api.array_ufunc(ufunc, method, inputs, kwargs)
+
+    def __array_function__(self, func, types, args, kwargs):
+        return _np_api.array_function(func, types, args, kwargs)
 
     def __init__(self, data, requires_grad=False, dtype=None, name=None):
         self._data = to_array(data, dtype)
@@ -311,6 +318,16 @@ class Tensor:
         return _ops.MatMul.apply(other, self)
 
     def matmul(self, other):
+        return _ops.MatMul.apply(self, other)
+
+    def dot(self, other):
+        """np.dot for 1-D and 2-D operands (the documents' `X.dot(W1)`): the matrix product; with a
+        0-d operand, the product. Beyond 2-D np.dot is not matmul: use matmul (or @) there."""
+        if self.ndim > 2 or np.ndim(other) > 2:
+            raise ShapeError(f"dot: operands of shapes {self.shape} and {np.shape(other)}: beyond 2-D "
+                             "np.dot is not the matrix product; use matmul (or @)")
+        if self.ndim == 0 or np.ndim(other) == 0:
+            return self * other
         return _ops.MatMul.apply(self, other)
 
     def linear(self, weight, bias=None):
@@ -563,3 +580,4 @@ class Tensor:
 from . import autograd as _ag        # noqa: E402
 from . import function as _fn        # noqa: E402
 from . import ops as _ops            # noqa: E402
+from . import numpy_api as _np_api   # noqa: E402
