@@ -22,6 +22,7 @@ from .autograd import BackwardStep, Contribution, backward, grad, toposort  # no
 from .files import atomic_write  # noqa: F401
 from .gradcheck import GradcheckReport, gradcheck, gradgradcheck, numerical_gradient  # noqa: F401
 from .numpy_api import NotDifferentiableError  # noqa: F401
+from .backprop_check import BackpropError, BackpropReport, check_backprop  # noqa: F401
 from .viz import (BackwardExplanation, ContributionRecord, GraphvizNotFound, StepRecord,  # noqa: F401
                   draw_graph, explain_backward, format_graph, print_graph, to_dot)
 
@@ -52,6 +53,7 @@ __all__ = [
     "name_scope", "record_scopes", "scopes_recording",
     "backward", "grad", "toposort", "BackwardStep", "Contribution",
     "gradcheck", "gradgradcheck", "numerical_gradient", "GradcheckReport", "atomic_write",
+    "check_backprop", "BackpropReport", "BackpropError",
     "softmax_cross_entropy", "binary_cross_entropy_with_logits", "mse",
     "to_dot", "draw_graph", "format_graph", "print_graph", "explain_backward",
     "BackwardExplanation", "StepRecord", "ContributionRecord", "GraphvizNotFound",
