@@ -1262,7 +1262,11 @@ def _highlighted_dot(report, options):
     for t, name in zip(graph.data, report.data_names):
         if isinstance(t, Tensor):
             names[name] = t
-    options.setdefault("title", "check_backprop: parameters with a wrong hand gradient in red")
+    options.setdefault("title", "check_backprop: parameters with a wrong hand gradient in red "
+                                "(the gradients shown are the true ones)")
+    if "steps" not in options:          # the true backward's gradients on every node
+        from .viz import explain_backward
+        options["steps"] = explain_backward(graph.loss, accumulate=False)
     text = to_dot(graph.loss, params=names, **options)
     index = _numbering(graph.loss)
     extra = []
@@ -1271,7 +1275,8 @@ def _highlighted_dot(report, options):
         if r.ok or id(t) not in index:
             continue
         k = index[id(t)]
-        note = "\n".join([f"your d{name} is wrong"] + [_wrap(d.message, 48) for d in r.diagnoses[:1]])
+        first = r.diagnoses[0].message.split(":")[0] if r.diagnoses else (r.problem or "")
+        note = f"your d{name} is wrong:\n" + _wrap(first, 40)
         extra.append(f'\tt{k} [color="#dc2626" fillcolor="#fecaca" penwidth=3]')
         extra.append(f'\twrong_{k} [shape=note fontsize=9 label={_dot_text(note)} color="#dc2626" '
                      f'fillcolor="#fef2f2" style=filled]')
