@@ -645,6 +645,7 @@ def test_to_dot_draws_the_wrong_parameters_in_red_with_the_diagnosis():
     tanh = report._graph.activations[0].a
     assert f'f{index[id(tanh)]} [color="#dc2626" penwidth=3]' in text  # the tanh op it points at
     assert "W1 · parameter" in text and "X · input" in text            # named as the learner names them
+    assert "probs\\n(200, 2) float64" in text and "a1\\n(200, 3)" in text
 
 
 def test_draw_renders_an_svg(tmp_path):
@@ -661,7 +662,8 @@ def test_explain_puts_the_true_steps_next_to_the_learners_lines():
     assert "Step 1:" in text and "tanh" in text
     assert "= your test_backprop_check.py:" in text and "delta3 /= N" in text     # δ3: its last write
     assert "your dW1:" in text and "WRONG" in text and "your dW2:" in text
+    assert "Step 18: tanh → a1" in text and "∂L/∂a1 = (200, 3)" in text      # the learner's own names
     lines = text.splitlines()
-    tanh_step = next(i for i, line in enumerate(lines) if ": tanh →" in line)
-    after = lines[tanh_step + 1:tanh_step + 8]
-    assert any("no array of your backward equals this" in line for line in after)   # ∂L/∂z1 is where it breaks
+    z1 = lines.index(next(line for line in lines if line.startswith("  ∂L/∂z1 =")))
+    assert "← no array of your backward equals this" in lines[z1 + 1]         # where the mistake is
+    assert sum("← no array" in line for line in lines) == 1

@@ -421,6 +421,7 @@ class _Walker:
         self.data = data                        # [Tensor or other]
         self.order = toposort([loss])           # recorded tensors, each before its inputs
         self.true = {}                          # {name: true gradient}, from the engine's backward
+        self.names = {}                         # id(tensor) -> the learner's variable name
         self.unused = []                        # parameters the loss does not depend on
         self.activations = _find_activations(self.order)
 
@@ -428,8 +429,9 @@ class _Walker:
     def record(cls, forward, params, data):
         tensors = {k: Tensor(v.copy(), requires_grad=True, name=k) for k, v in params.items()}
         data_t = [_as_tensor_data(d) for d in data]
+        names = _VariableNames(forward)
         try:
-            with _augmented_assignment_rebinds():
+            with _augmented_assignment_rebinds(), names:
                 loss = forward(dict(tensors), *data_t)
         except Exception as e:      # the learner's code
             raise _learner_error("forward (on Tensors)", e) from None
@@ -448,6 +450,7 @@ class _Walker:
                                 f"forward must return the scalar loss; it returned shape {loss.shape}",
                                 "sum or average the per-sample losses")
         walker = cls(loss, tensors, data_t)
+        walker.names = names.found
         grads = _grad(loss, list(tensors.values()), retain_graph=True, allow_unused=True)
         for (name, t), g in zip(tensors.items(), grads):
             walker.true[name] = np.zeros(t.shape) if g is None else np.asarray(g.data, dtype=np.float64)
@@ -500,6 +503,38 @@ class _Walker:
                              f"into {t.shape}: both were stretched by broadcasting (an outer product). "
                              "If one of them is a column of per-sample values, reshape the other to match.")
         return notes
+
+
+class _VariableNames:
+    """While the learner's forward runs: the names its functions gave to the Tensors they made
+    (`a1 = np.tanh(z1)` names that tensor a1), read from each function's local variables as it
+    returns, so drawings and explanations say a1 where they would say t20. The forward's own names
+    win over those of the helpers it calls. Uses sys.setprofile for the duration of the call."""
+
+    def __init__(self, forward):
+        self.forward_code = getattr(forward, "__code__", None)
+        self.found = {}                     # id(tensor) -> name
+        self._inner = {}
+        self._skip = (os.path.dirname(os.path.abspath(__file__)), os.path.dirname(np.__file__))
+
+    def _profile(self, frame, event, arg):
+        if event != "return" or os.path.abspath(frame.f_code.co_filename).startswith(self._skip):
+            return
+        target = self.found if frame.f_code is self.forward_code else self._inner
+        for name, value in frame.f_locals.items():
+            if isinstance(value, Tensor) and not name.startswith("_"):
+                target.setdefault(id(value), name)
+
+    def __enter__(self):
+        self._saved = sys.getprofile()
+        sys.setprofile(self._profile)
+        return self
+
+    def __exit__(self, *exc):
+        sys.setprofile(self._saved)
+        for key, name in self._inner.items():
+            self.found.setdefault(key, name)
+        return False
 
 
 class _augmented_assignment_rebinds:
@@ -1251,6 +1286,22 @@ def _numbering(root):
     return index
 
 
+def _tensor_names(report):
+    """{name: Tensor} for drawings: the parameters, the data (by forward's argument names) and the
+    intermediates the learner's forward named (a1, probs, ...)."""
+    graph = report._graph
+    names = {}
+    by_id = {id(t): t for t in toposort([graph.loss])}
+    for key, name in graph.names.items():
+        if key in by_id and name not in names and by_id[key] is not graph.loss:
+            names[name] = by_id[key]
+    for t, name in zip(graph.data, report.data_names):
+        if isinstance(t, Tensor):
+            names[name] = t
+    names.update(graph.params)
+    return names
+
+
 def _dot_text(s):
     return '"' + str(s).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
@@ -1258,10 +1309,7 @@ def _dot_text(s):
 def _highlighted_dot(report, options):
     from .viz import to_dot
     graph = report._graph
-    names = dict(graph.params)
-    for t, name in zip(graph.data, report.data_names):
-        if isinstance(t, Tensor):
-            names[name] = t
+    names = _tensor_names(report)
     options.setdefault("title", "check_backprop: parameters with a wrong hand gradient in red "
                                 "(the gradients shown are the true ones)")
     if "steps" not in options:          # the true backward's gradients on every node
@@ -1283,8 +1331,12 @@ def _highlighted_dot(report, options):
         extra.append(f'\twrong_{k} -> t{k} [style=dashed color="#dc2626" arrowhead=none]')
         for d in r.diagnoses:
             for a in getattr(d, "highlight", []) or []:
-                if id(a) in index and a.grad_fn is not None:
+                if id(a) not in index:
+                    continue
+                if a.grad_fn is not None:       # the op a diagnosis points at (an activation)
                     extra.append(f'\tf{index[id(a)]} [color="#dc2626" penwidth=3]')
+                else:                           # a weight used after its update
+                    extra.append(f'\tt{index[id(a)]} [color="#d97706" penwidth=3 style="filled,dashed"]')
     extra = list(dict.fromkeys(extra))              # an op named by two parameters: once
     head, _, _ = text.rpartition("}")
     return head + "".join(line + "\n" for line in extra) + "}\n"
@@ -1307,10 +1359,7 @@ def _explain(report, max_values):
     steps = []
     graph.backprop(steps=steps)
     index = _numbering(graph.loss)
-    names = {id(t): n for n, t in graph.params.items()}
-    for t, n in zip(graph.data, report.data_names):
-        if isinstance(t, Tensor):
-            names[id(t)] = n
+    names = {id(t): n for n, t in _tensor_names(report).items()}
     sizes = _batch_sizes(graph.data, report.data_names)
     arrays = report._learner_arrays
 
@@ -1346,6 +1395,7 @@ def _explain(report, max_values):
     out = [f"The true backward pass of your forward (loss {graph.loss_value:.6g}), step by step."]
     if not arrays:
         out.append("(Your backward's arrays were not traced: they are shown only when something is wrong.)")
+    matched = flagged = False
     for k, (t, fn, g, contributions) in enumerate(steps, 1):
         out.append("")
         out.append(f"Step {k}: {fn.name} → {name(t)}" + (f"    local derivative {fn.rule}" if fn.rule else ""))
@@ -1353,8 +1403,14 @@ def _explain(report, max_values):
         m = match(g) if arrays and np.ndim(g) > 0 else None
         if m:
             out.append(f"      {m}")
+            matched = True
         elif arrays and np.ndim(g) > 0:
-            out.append("      (no array of your backward equals this)")
+            if matched and not flagged:
+                out.append("      ← no array of your backward equals this: the first step after one that "
+                           "matched; look here")
+                flagged = True
+            else:
+                out.append("      (no array of your backward equals this)")
         for p, gp, summed in contributions:
             if p.grad_fn is not None:
                 continue
