@@ -50,6 +50,7 @@ import linecache
 import math
 import os
 import sys
+import textwrap
 import traceback
 from dataclasses import dataclass, field
 
@@ -1247,7 +1248,8 @@ def _format_report(report):
     shapes = ", ".join(f"{n} {tuple(r.shape)}" for n, r in report.params.items())
     out.append(f"  loss {report.loss:.6g} · {shapes}")
     for note in report.notes:
-        out.append(f"  note: {note}")
+        out.append(textwrap.fill(f"note: {note}", width=100, initial_indent="  ", subsequent_indent="    ",
+                                 break_on_hyphens=False))
     for name, r in report.params.items():
         out.append("")
         if r.ok:
@@ -1262,7 +1264,8 @@ def _format_report(report):
         else:
             out.append(f"{name} {tuple(r.shape)}  WRONG  {r.problem}")
         for d in r.diagnoses:
-            out.append(f"  diagnosis: {d.message}.")
+            out.append(textwrap.fill(f"diagnosis: {d.message}.", width=100, initial_indent="  ",
+                                     subsequent_indent="    ", break_on_hyphens=False))
     if not report.ok:
         out.append("")
         out.append("report.explain() walks the true backward pass next to your arrays; report.to_dot() / "
