@@ -390,6 +390,7 @@ def test_missing_none_unusable_nan_and_zero_gradients_are_named():
     assert "not an array of numbers" in report.params["b1"].diagnoses[0].message
     assert report.params["W2"].diagnoses[0].kind == "nan"
     assert "returned no entry 'b2'" in report.params["b2"].diagnoses[0].message
+    assert "your backward returned entries that are not parameters, ignored: zz" in report.notes
     zero = check_backprop(forward, lambda p, X, y: {**backward(p, X, y), "b2": np.zeros((1, 2))}, p, X, y)
     assert only(zero, ["b2"])["b2"].kind == "zero"
     report = check_backprop(forward, lambda p, X, y: [1, 2], p, X, y)
@@ -605,6 +606,15 @@ def test_a_backward_that_raises_is_reported_with_its_line():
     assert "test_backprop_check.py" in str(report)
 
 
+def test_the_replay_of_the_graph_reproduces_the_engine_and_its_failure_switches_planted_diagnoses_off(monkeypatch):
+    report = planted("tanh pre-activation")
+    assert report._graph.replays
+    monkeypatch.setattr(te.backprop_check._Walker, "_replay_matches", lambda self: False)
+    report = planted("tanh pre-activation")
+    assert report.params["W1"].diagnoses[0].kind == "unexplained"
+    assert any("diagnoses are off" in n for n in report.notes)
+
+
 def test_the_documents_accumulating_spelling_records():
     """data_loss += ... on a recorded tensor rebinds inside the check; the engine's rule is back after."""
     p, X, y = moons()
@@ -616,7 +626,7 @@ def test_the_documents_accumulating_spelling_records():
 
 @pytest.mark.parametrize("args, match", [
     ((None, None, {"W": np.ones(2)}), "forward must be a function"),
-    ((forward, None, {"W": np.ones(2)}), "give backward"),
+    ((forward, None, {"W": np.ones(2)}), "give either backward .* not neither"),
     ((forward, backward, None), "params must be a non-empty dict"),
     ((forward, backward, {"W": ["a"]}), r"params\['W'\] is not an array of numbers"),
     ((forward, backward, {"W": np.array([np.nan])}), "NaN"),
@@ -625,7 +635,9 @@ def test_bad_arguments_raise_argument_error(args, match):
     with pytest.raises(ArgumentError, match=match):
         check_backprop(*args)
     with pytest.raises(ArgumentError, match="lr must be a positive number"):
-        check_backprop(forward, backward, {"W": np.ones(2)}, step=lambda p: p, lr=-1)
+        check_backprop(forward, None, {"W": np.ones(2)}, step=lambda p: p, lr=-1)
+    with pytest.raises(ArgumentError, match="not both"):
+        check_backprop(forward, backward, {"W": np.ones(2)}, step=lambda p: p)
 
 
 # ---------------------------------------------------------------------------------------------------

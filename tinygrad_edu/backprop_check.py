@@ -76,7 +76,8 @@ class Diagnosis:
     """One named mistake that reproduces the learner's numbers (kind is a short code for tests)."""
     kind: str           # 'scaled', 'sign', 'transposed', 'swapped', 'regularisation', 'activation', ...
     message: str
-    factor: float = None
+    factor: float = None                 # the constant it fits, where there is one
+    highlight: list = None               # tensors of the graph it points at (drawn in red)
 
 
 @dataclass
@@ -194,9 +195,9 @@ def check_backprop(forward, backward=None, params=None, *data, step=None, lr=Non
     backward(params, *data) -> {name: gradient}: the hand-derived gradients, run on plain arrays.
     params: {name: array}; each is copied to float64, so the learner's functions cannot change it.
     data: the other arguments of forward and backward (inputs, labels, ...).
-    step(params, *data) -> {name: new value}: check one training step instead of (or with) a
-        backward: its update gives the gradient it used, (old − new) / lr. lr: the step's learning
-        rate (inferred from the update of a parameter that is exactly right, when not given).
+    step(params, *data) -> {name: new value}: check one training step instead of a backward: its
+        update gives the gradient it used, (old − new) / lr. lr: the step's learning rate (inferred
+        from the update of a parameter that is exactly right, when not given).
     atol, rtol: an element agrees when |yours − true| <= atol + rtol·|true|.
     numeric: also compute central differences (on at most max_numeric elements per parameter, a
         fixed sample drawn with `seed`) as a second oracle.
@@ -206,8 +207,9 @@ def check_backprop(forward, backward=None, params=None, *data, step=None, lr=Non
     """
     if not callable(forward):
         raise ArgumentError(f"check_backprop: forward must be a function, got {type(forward).__name__}")
-    if backward is None and step is None:
-        raise ArgumentError("check_backprop: give backward (hand-written gradients) or step= (a training step)")
+    if (backward is None) == (step is None):
+        raise ArgumentError("check_backprop: give either backward (hand-written gradients) or step= (a training "
+                            "step), not " + ("neither" if backward is None else "both"))
     for what, f in (("backward", backward), ("step", step)):
         if f is not None and not callable(f):
             raise ArgumentError(f"check_backprop: {what} must be a function, got {type(f).__name__}")
@@ -216,7 +218,7 @@ def check_backprop(forward, backward=None, params=None, *data, step=None, lr=Non
     params = _as_params(params)
     report = BackpropReport()
     report.data_names = _data_names(forward, len(data))
-    report.mode = "step" if step is not None and backward is None else "backward"
+    report.mode = "backward" if backward is not None else "step"
 
     # 1. The truth: autodiff of the learner's forward, run on Tensors.
     try:
@@ -239,6 +241,9 @@ def check_backprop(forward, backward=None, params=None, *data, step=None, lr=Non
             report.error = (stage, text, " ".join(traced.broadcast_notes()) + (f" {hint}" if hint else ""))
         return report
     yours, problems = _read_gradients(out, params, report.mode)
+    if isinstance(out, dict) and set(map(str, out)) - set(params):
+        report.notes.append(f"your {report.mode} returned entries that are not parameters, ignored: "
+                            f"{', '.join(sorted(set(map(str, out)) - set(params)))}")
     if report.mode == "step":
         yours, report.lr = _step_gradients(yours, params, graph.true, lr, report)
 
@@ -257,7 +262,7 @@ def check_backprop(forward, backward=None, params=None, *data, step=None, lr=Non
         if traced is not None:
             report._learner_arrays = traced.arrays
             report.notes.extend(traced.broadcast_notes())
-        _Diagnose(report, params, graph, sizes, atol, rtol, step_mode=report.mode == "step").run()
+        _Diagnose(report, params, graph, sizes, step_mode=report.mode == "step").run()
     report.notes.extend(graph.broadcast_notes())
     return report
 
@@ -423,6 +428,7 @@ class _Walker:
         self.order = toposort([loss])           # recorded tensors, each before its inputs
         self.true = {}                          # {name: true gradient}, from the engine's backward
         self.names = {}                         # id(tensor) -> the learner's variable name
+        self.replays = False                    # backprop() reproduces the engine's gradients
         self.unused = []                        # parameters the loss does not depend on
         self.activations = _find_activations(self.order)
 
@@ -457,7 +463,17 @@ class _Walker:
             walker.true[name] = np.zeros(t.shape) if g is None else np.asarray(g.data, dtype=np.float64)
             if g is None:
                 walker.unused.append(name)
+        walker.replays = walker._replay_matches()
         return walker
+
+    def _replay_matches(self):
+        """Whether our own walk gives the engine's gradients: planted mistakes are only meaningful
+        if replaying the graph without one reproduces the truth."""
+        try:
+            replayed, _ = self.backprop()
+        except Exception:           # an op whose backward our walk cannot call: no planted diagnoses
+            return False
+        return all(_close(replayed[name], self.true[name], 1e-9) for name in self.true)
 
     def backprop(self, local=None, values=None, steps=None):
         """Gradients of every parameter by our own reverse walk.
@@ -549,9 +565,9 @@ class _augmented_assignment_rebinds:
                     "__itruediv__": "__truediv__"}
 
     def __enter__(self):
-        self.saved = {n: Tensor.__dict__[n] for n in self.names}
-        for n in self.names:
-            setattr(Tensor, n, self._rebinding(self.saved[n], self.out_of_place[n]))
+        self.saved = {n: Tensor.__dict__[n] for n in self.names if n in Tensor.__dict__}
+        for n, f in self.saved.items():
+            setattr(Tensor, n, self._rebinding(f, self.out_of_place[n]))
         return self
 
     def __exit__(self, *exc):
@@ -685,7 +701,7 @@ def _find_activations(order, depth=6):
                 break
     outputs = {id(act.a) for act, _ in found}
     found = [act for act, between in found if not any(id(t) in outputs for t in between)]
-    found.sort(key=lambda act: act.a.grad_fn.seq)       # forward order: nearest the input first
+    found.reverse()                     # `order` lists consumers first: reversed, nearest the input first
     counts = {}
     for act in found:
         counts[act.kind] = counts.get(act.kind, 0) + 1
@@ -865,7 +881,7 @@ def _named_factor(c, sizes):
 class _Diagnose:
     """Try the explanations of module docstring on every wrong parameter, simplest first."""
 
-    def __init__(self, report, params, graph, sizes, atol, rtol, step_mode):
+    def __init__(self, report, params, graph, sizes, step_mode):
         self.report, self.params, self.graph, self.sizes = report, params, graph, sizes
         self.tol = 1e-6
         self.step_mode = step_mode
@@ -876,7 +892,10 @@ class _Diagnose:
         for r in wrong:
             r.diagnoses.extend(self.per_parameter(r))
         pending = [r for r in wrong if not r.diagnoses and r.yours is not None and r.yours.shape == r.true.shape]
-        if pending:
+        if pending and not self.graph.replays:
+            self.report.notes.append("the activation and stale-weight diagnoses are off: replaying this graph "
+                                     "did not reproduce the engine's gradients")
+        elif pending:
             for hypothesis in self.planted():
                 for r in list(pending):
                     d = self.matches(hypothesis, r)
@@ -969,6 +988,8 @@ class _Diagnose:
     def unreduced(self, name):
         """The true gradient of `name` before it was summed back over broadcast axes (a bias's (N, n)
         per-sample gradient), or None if it was never broadcast."""
+        if not self.graph.replays:
+            return None
         if self._unreduced is None:
             _, self._unreduced = self.graph.backprop()
         parts = self._unreduced.get(name) or []
@@ -1076,16 +1097,12 @@ class _Diagnose:
         if _close(M, r.true, self.tol):
             return None                                   # this mistake does not touch this parameter
         if _close(L, M, self.tol):
-            d = Diagnosis(kind, text)
-            d.highlight = highlight
-            return d
+            return Diagnosis(kind, text, highlight=highlight)
         c, resid = _fit(L, M)
         if resid <= self.tol:
             named = _named_factor(c, self.sizes)
             if named is not None:
-                d = Diagnosis(kind, f"{text}; and it is {named[1]}", c)
-                d.highlight = highlight
-                return d
+                return Diagnosis(kind, f"{text}; and it is {named[1]}", c, highlight)
         return None
 
     # -- nothing fits --------------------------------------------------------------------------------
@@ -1333,7 +1350,7 @@ def _highlighted_dot(report, options):
                      f'fillcolor="#fef2f2" style=filled]')
         extra.append(f'\twrong_{k} -> t{k} [style=dashed color="#dc2626" arrowhead=none]')
         for d in r.diagnoses:
-            for a in getattr(d, "highlight", []) or []:
+            for a in d.highlight or []:
                 if id(a) not in index:
                     continue
                 if a.grad_fn is not None:       # the op a diagnosis points at (an activation)
