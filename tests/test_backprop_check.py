@@ -365,6 +365,29 @@ def test_a_missing_relu_derivative_is_named():
     assert [a.kind for a in report._graph.activations] == ["relu"]
 
 
+def test_a_relu_derivative_written_as_the_relu_itself_is_named():
+    rng = np.random.default_rng(13)
+    X, W, C = rng.standard_normal((8, 3)), rng.standard_normal((3, 4)), rng.standard_normal((8, 4))
+    report = check_backprop(relu_net, lambda p, X, C: {"W": X.T.dot(C * np.maximum(X.dot(p["W"]), 0))},
+                            {"W": W}, X, C)
+    d = only(report, ["W"])
+    assert d["W"].kind == "activation" and "written as the relu itself" in d["W"].message
+
+
+@pytest.mark.parametrize("sign, phrase", [(0.0, "the L1 term is missing"), (2.0, "an extra L1 term")])
+def test_a_missing_or_extra_l1_term_is_named(sign, phrase):
+    rng = np.random.default_rng(14)
+    X, W = rng.standard_normal((6, 3)), rng.standard_normal((3, 2))
+
+    def fwd(p, X):
+        return np.sum(np.tanh(X.dot(p["W"]))) + 0.1 * np.sum(np.abs(p["W"]))
+
+    def bwd(p, X):
+        return {"W": X.T.dot(1 - np.tanh(X.dot(p["W"])) ** 2) + sign * 0.1 * np.sign(p["W"])}
+    d = only(check_backprop(fwd, bwd, {"W": W}, X), ["W"])
+    assert d["W"].kind == "regularisation" and phrase in d["W"].message and "0.1·sign(W)" in d["W"].message
+
+
 def test_an_unexplained_mistake_says_where_the_wrong_elements_are():
     p, X, y = moons()
 

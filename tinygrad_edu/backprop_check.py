@@ -1046,11 +1046,16 @@ class _Diagnose:
         return None
 
     def lam_text(self, value):
-        """λ as a number, and as λ/N when λ·N is a round number of at most 1 (a penalty inside a mean)."""
+        """λ as a number, and also as λ/N when λ·N is a round number of at most 1 and λ itself does
+        not look like a λ someone wrote (a penalty inside a mean: 5e-05 = 0.01/N for N = 200)."""
+        def round_number(x):
+            return abs(x - float(f"{x:.1g}")) <= 1e-9 * x
         text = f"{value:.6g}"
-        for n, phrase in self.sizes.items():
+        if round_number(value) and value >= 1e-3:
+            return text
+        for n in self.sizes:
             scaled = value * n
-            if scaled <= 1 and abs(scaled - float(f"{scaled:.1g}")) <= 1e-9 * scaled:
+            if scaled <= 1 and round_number(scaled):
                 return f"{text} (= {scaled:.1g}/N, N = {n})"
         return text
 
