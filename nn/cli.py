@@ -4,6 +4,7 @@
     tinygrad-edu train --spec model.json --data moons    train a declared network, save everything
     tinygrad-edu graph --spec model.json                 draw its forward and backward graph
     tinygrad-edu check                                   gradcheck every op and the documents' formulas
+    tinygrad-edu check my_backprop.py                    check YOUR hand-written backprop (runs the file)
 
 A thin layer over the public APIs of tinygrad_edu (Tensor, draw_graph, to_dot, record_scopes, ...) and
 nn (from_spec, build_training, fit, History, save, load, nn.data, nn.plot): everything it does can be
@@ -476,7 +477,10 @@ def _error_text(x):
 
 
 def cmd_check(args):
-    """gradcheck every op (tinygrad_edu.selfcheck), then the documents' formulas (nn.checks)."""
+    """gradcheck every op (tinygrad_edu.selfcheck), then the documents' formulas (nn.checks); or, given
+    a FILE, the learner's hand-written backprop in it (tinygrad_edu.check_backprop)."""
+    if args.file is not None:
+        return _check_file(args)
     start = time.monotonic()
     ops = selfcheck.run(quick=args.quick)
     print("Every op: autodiff against central differences in float64 (seed 0). An element passes when "
@@ -512,6 +516,79 @@ def cmd_check(args):
         return 1
     print(f"All {total} checks passed ({len(ops)} op cases, {len(docs)} document formulas) in {seconds:.1f} s.")
     return 0
+
+
+def _load_learner_file(path):
+    """Run a learner's Python file as a module and return it (this executes their code: the point)."""
+    import importlib.util
+    if not os.path.isfile(path):
+        raise CommandError(f"{path}: no such file")
+    folder = os.path.dirname(os.path.abspath(path))
+    spec = importlib.util.spec_from_file_location(f"_tinygrad_edu_check_{abs(hash(path))}", path)
+    if spec is None or spec.loader is None:
+        raise CommandError(f"{path}: not a Python file")
+    module = importlib.util.module_from_spec(spec)
+    sys.path.insert(0, folder)                  # so the file can import its neighbours
+    try:
+        spec.loader.exec_module(module)
+    except Exception as e:                      # the learner's code
+        line = next((f"line {f.lineno}" for f in reversed(__import__("traceback").extract_tb(e.__traceback__))
+                     if os.path.abspath(f.filename) == os.path.abspath(path)), "")
+        raise CommandError(f"{path} raised {type(e).__name__} while loading{' at ' + line if line else ''}: {e}") from None
+    finally:
+        sys.path.remove(folder)
+    return module
+
+
+def _learner_value(module, path, name, required):
+    """module.name, called if it is a function of no arguments (params() and data() makers)."""
+    value = getattr(module, name, None)
+    if value is None:
+        if required:
+            raise CommandError(f"{path} defines no {name!r} ({required})")
+        return None
+    if callable(value):
+        try:
+            value = value()
+        except Exception as e:                  # the learner's code
+            raise CommandError(f"{path}: {name}() raised {type(e).__name__}: {e}") from None
+    return value
+
+
+def _check_file(args):
+    """tinygrad-edu check FILE: forward, backward (or step) and params (and data) from the file."""
+    path = args.file
+    module = _load_learner_file(path)
+    forward = getattr(module, "forward", None)
+    backward = getattr(module, "backward", None)
+    step = getattr(module, "step", None)
+    if not callable(forward):
+        raise CommandError(f"{path} defines no function forward(params, *data) -> loss")
+    if not callable(backward) and not callable(step):
+        raise CommandError(f"{path} defines neither backward(params, *data) -> {{name: gradient}} nor "
+                           "step(params, *data) -> {name: new value}")
+    params = _learner_value(module, path, "params", "a dict name -> array, or a function returning one")
+    data = _learner_value(module, path, "data", None)
+    if data is None:
+        data = ()
+    elif not isinstance(data, (tuple, list)):
+        data = (data,)
+    lr = args.lr if args.lr is not None else getattr(module, "lr", None)
+    report = te.check_backprop(forward, backward if callable(backward) else None, params, *data,
+                               step=step if callable(step) and not callable(backward) else None,
+                               lr=lr, atol=args.atol, rtol=args.rtol)
+    print(report, end="")
+    if args.explain and report.error is None:
+        print()
+        print(report.explain(), end="")
+    if args.draw and report.error is None:
+        fmt = os.path.splitext(args.draw)[1].lstrip(".") or "svg"
+        if fmt == "dot":
+            _write_text(args.draw, report.to_dot())
+        else:
+            report.draw(args.draw)
+        print(f"\nThe graph (wrong gradients in red): {args.draw}")
+    return 0 if report.ok else 1
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -573,6 +650,7 @@ examples:
   tinygrad-edu train --spec model.json --data moons   train a declared network (see nn/spec.py)
   tinygrad-edu graph --spec model.json --format svg   draw its forward and backward graph
   tinygrad-edu check                                  gradcheck every op and the documents' formulas
+  tinygrad-edu check my_backprop.py                   check your own backprop (runs the file's code)
 
 A spec is a JSON file such as
   {"layers": [{"type": "Linear", "in": 2, "out": 3}, {"type": "Tanh"}, {"type": "Linear", "in": 3, "out": 2}],
@@ -638,11 +716,29 @@ def build_parser():
                    "update) as the NumPy code te.compile generates for it")
     p.set_defaults(func=cmd_graph)
 
-    p = sub.add_parser("check", help="gradcheck every op and the documents' formulas",
-                       description="Check every differentiable op against central differences, and the "
-                       "documents' hand-derived backprop against autodiff; print a table. Exit code 1 if "
-                       "anything disagrees.")
+    p = sub.add_parser("check", help="gradcheck every op and the documents' formulas, or check YOUR backprop "
+                       "(check FILE)",
+                       description="Without FILE: check every differentiable op against central differences, "
+                       "and the documents' hand-derived backprop against autodiff; print a table. With FILE: "
+                       "load your Python file, which defines forward(params, *data) -> loss in plain NumPy, "
+                       "backward(params, *data) -> {name: gradient} derived by hand (or step(params, *data) -> "
+                       "{name: new value}), params (a dict name -> array, or a function returning one) and "
+                       "optionally data (a function returning the data arguments); compare your gradients "
+                       "with autodiff and central differences and print what is wrong (tinygrad_edu."
+                       "check_backprop). Loading FILE runs its code - that is how its functions are found - "
+                       "so check only files you trust. Exit code 1 if anything disagrees.")
+    p.add_argument("file", nargs="?", metavar="FILE", help="your Python file with forward, backward and params")
     p.add_argument("--quick", action="store_true", help="skip the second-order (gradgradcheck) op cases")
+    p.add_argument("--lr", type=_learning_rate, metavar="X",
+                   help="FILE: the learning rate of its step() (default: the file's lr, else inferred)")
+    p.add_argument("--atol", type=float, default=1e-7, metavar="X",
+                   help="FILE: absolute tolerance per element (default: 1e-7)")
+    p.add_argument("--rtol", type=float, default=1e-5, metavar="X",
+                   help="FILE: relative tolerance per element (default: 1e-5)")
+    p.add_argument("--explain", action="store_true", help="FILE: also print the true backward pass step by step "
+                   "next to your arrays")
+    p.add_argument("--draw", metavar="OUT", help="FILE: draw the forward graph with the wrong gradients in red "
+                   "(OUT.svg/.png/.pdf need Graphviz's dot; OUT.dot is the DOT text)")
     p.set_defaults(func=cmd_check)
     return parser
 

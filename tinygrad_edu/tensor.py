@@ -68,15 +68,15 @@ class Tensor:
         name: optional label shown by graph drawings.
     """
     __slots__ = ("_data", "_grad", "_requires_grad", "_ctx", "_retain", "name", "__weakref__")
+    __hash__ = object.__hash__  # identity hash (== is elementwise, as in NumPy and PyTorch)
 
-    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):     # (interim: numpy_api replaces it)
-        op = _NUMPY.get(ufunc) if method == "__call__" and not kwargs else None
-        return NotImplemented if op is None else op(*inputs)
+    # NumPy's dispatch protocols: np.exp(t), ndarray + t, np.sum(t, axis=1) ... call the Tensor ops and
+    # are recorded; what cannot be differentiated raises instead of dropping the graph (numpy_api.py).
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        return _np_api.array_ufunc(ufunc, method, inputs, kwargs)
 
     def __array_function__(self, func, types, args, kwargs):
-        op = _NUMPY.get(func)
-        return NotImplemented if op is None else op(*args, **kwargs)
-    __hash__ = object.__hash__  # identity hash (== is elementwise, as in NumPy and PyTorch)
+        return _np_api.array_function(func, types, args, kwargs)
 
     def __init__(self, data, requires_grad=False, dtype=None, name=None):
         self._data = to_array(data, dtype)
@@ -324,6 +324,16 @@ class Tensor:
         return _ops.MatMul.apply(other, self)
 
     def matmul(self, other):
+        return _ops.MatMul.apply(self, other)
+
+    def dot(self, other):
+        """np.dot for 1-D and 2-D operands (the documents' `X.dot(W1)`): the matrix product; with a
+        0-d operand, the product. Beyond 2-D np.dot is not matmul: use matmul (or @) there."""
+        if self.ndim > 2 or np.ndim(other) > 2:
+            raise ShapeError(f"dot: operands of shapes {self.shape} and {np.shape(other)}: beyond 2-D "
+                             "np.dot is not the matrix product; use matmul (or @)")
+        if self.ndim == 0 or np.ndim(other) == 0:
+            return self * other
         return _ops.MatMul.apply(self, other)
 
     def linear(self, weight, bias=None):
@@ -590,24 +600,8 @@ class Tensor:
         return _ops.MSE.apply(self, target, reduction=reduction)
 
 
-def _where(cond, x, y):
-    return _ops.Where.apply(cond, x, y)
-
-
-_NUMPY = {np.add: lambda a, b: _ops.Add.apply(a, b), np.subtract: lambda a, b: _ops.Sub.apply(a, b),
-          np.multiply: lambda a, b: _ops.Mul.apply(a, b), np.true_divide: lambda a, b: _ops.Div.apply(a, b),
-          np.matmul: lambda a, b: _ops.MatMul.apply(a, b), np.power: lambda a, b: a ** b if isinstance(a, Tensor) else b.__rpow__(a),
-          np.exp: lambda a: _ops.Exp.apply(a), np.log: lambda a: _ops.Log.apply(a),
-          np.sign: lambda a: _ops.Sign.apply(a), np.isnan: lambda a: _ops.NoGrad.apply(a, fn=np.isnan),
-          np.logical_and: lambda a, b: _ops.NoGrad.apply(a, b, fn=np.logical_and),
-          np.logical_or: lambda a, b: _ops.NoGrad.apply(a, b, fn=np.logical_or),
-          np.equal: lambda a, b: _ops.NoGrad.apply(a, b, fn=np.equal),
-          np.greater: lambda a, b: _ops.NoGrad.apply(a, b, fn=np.greater),
-          np.less: lambda a, b: _ops.NoGrad.apply(a, b, fn=np.less),
-          np.broadcast_to: lambda a, shape: _ops.BroadcastTo.apply(a, shape=tuple(shape)),
-          np.where: _where}
-
 # Imported last: these modules use Tensor.
 from . import autograd as _ag        # noqa: E402
 from . import function as _fn        # noqa: E402
 from . import ops as _ops            # noqa: E402
+from . import numpy_api as _np_api   # noqa: E402
