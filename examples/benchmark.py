@@ -136,6 +136,28 @@ def w1_numpy(params, X, y, eps=0.01, lam=0.01):
     return step
 
 
+def w1_numpy_lean(params, X, y, eps=0.01, lam=0.01):
+    """The same step as lean hand-written NumPy: no recomputation, in-place where it reads naturally."""
+    W1, b1, W2, b2 = params
+    rows = np.arange(len(X))
+
+    def step():
+        a1 = np.tanh(X @ W1 + b1)
+        z2 = a1 @ W2 + b2
+        p = np.exp(z2 - z2.max(axis=1, keepdims=True))
+        p /= p.sum(axis=1, keepdims=True)
+        p[rows, y] -= 1                          # δ3 = ŷ − y
+        d1 = (p @ W2.T) * (1 - a1 * a1)
+        dW2 = a1.T @ p + lam * W2
+        dW1 = X.T @ d1 + lam * W1
+        W1[...] -= eps * dW1                     # (in place: the weights are the caller's arrays)
+        b1[...] -= eps * d1.sum(axis=0)
+        W2[...] -= eps * dW2
+        b2[...] -= eps * p.sum(axis=0)
+    step.params = params
+    return step
+
+
 def w1_engine(params, X, y, eps=0.01, lam=0.01):
     W1, b1, W2, b2 = ps = [Tensor(p, requires_grad=True) for p in params]
     x = Tensor(X)
@@ -151,6 +173,28 @@ def w1_engine(params, X, y, eps=0.01, lam=0.01):
             for p in ps:
                 p.add_(p.grad, alpha=-eps)
     step.params = ps
+    return step
+
+
+def w1_compiled(params, X, y, eps=0.01, lam=0.01):
+    """w1_engine's step, compiled with te.compile (captured at the first call, replayed after)."""
+    W1, b1, W2, b2 = ps = [Tensor(p, requires_grad=True) for p in params]
+
+    @te.compile
+    def train(x, labels):
+        loss = ((x @ W1 + b1).tanh() @ W2 + b2).softmax_cross_entropy(labels, reduction="sum")
+        for p in ps:
+            p.grad = None
+        loss.backward()
+        with te.no_grad():
+            W1.grad += lam * W1
+            W2.grad += lam * W2
+            for p in ps:
+                p.add_(p.grad, alpha=-eps)
+
+    def step():
+        train(X, y)
+    step.params, step.compiled = ps, train
     return step
 
 
@@ -182,6 +226,21 @@ def w1_nn(params, X, y, eps=0.01, lam=0.01):
         loss.backward()
         opt.step()
     step.params = _nn_params(model)
+    return step
+
+
+def w1_nn_compiled(params, X, y, eps=0.01, lam=0.01):
+    """w1_nn's network and optimizer, its training step compiled (what nn.fit runs by default)."""
+    H = params[0].shape[1]
+    model = nn.Sequential(nn.Linear(2, H), nn.Tanh(), nn.Linear(H, 2))
+    _set_linear(model[0], *params[:2])
+    _set_linear(model[2], *params[2:])
+    opt = nn.SGD(model.parameters(), lr=eps, weight_decay=lam)
+    train = nn.train.training_step(model, nn.SoftmaxCrossEntropy(reduction="sum"), opt, compile=True)
+
+    def step():
+        train(X, y)
+    step.params, step.compiled = _nn_params(model), train
     return step
 
 
@@ -279,6 +338,41 @@ def w2_engine(params, xs, ys, ts, lr=0.1):
     return step
 
 
+def w2_compiled(params, xs, ys, ts, lr=0.1):
+    W1, b1, W2, b2 = ps = [Tensor(p, requires_grad=True) for p in params]
+    k = [0]
+
+    @te.compile
+    def train(x, labels):
+        loss = ((x @ W1 + b1).sigmoid() @ W2 + b2).softmax_cross_entropy(labels)
+        for p in ps:
+            p.grad = None
+        loss.backward()
+        with te.no_grad():
+            for p in ps:
+                p.add_(p.grad, alpha=-lr)
+
+    def step():
+        i = k[0] = (k[0] + 1) % len(xs)
+        train(xs[i], ys[i])
+    step.params, step.compiled = ps, train
+    return step
+
+
+def w2_nn_compiled(params, xs, ys, ts, lr=0.1):
+    model = nn.Sequential(nn.Linear(784, 100, dtype=np.float32), nn.Sigmoid(), nn.Linear(100, 10, dtype=np.float32))
+    _set_linear(model[0], *params[:2])
+    _set_linear(model[2], *params[2:])
+    train = nn.train.training_step(model, nn.SoftmaxCrossEntropy(), nn.SGD(model.parameters(), lr=lr), compile=True)
+    k = [0]
+
+    def step():
+        i = k[0] = (k[0] + 1) % len(xs)
+        train(xs[i], ys[i])
+    step.params, step.compiled = _nn_params(model), train
+    return step
+
+
 def w2_nn(params, xs, ys, ts, lr=0.1):
     model = nn.Sequential(nn.Linear(784, 100, dtype=np.float32), nn.Sigmoid(), nn.Linear(100, 10, dtype=np.float32))
     _set_linear(model[0], *params[:2])
@@ -371,6 +465,30 @@ def w3_numpy(params, samples, lr=0.01):
     return step
 
 
+def w3_numpy_lean(params, samples, lr=0.01):
+    """Document 003's network as lean NumPy: the sigmoid's derivative from its output a(1 − a)."""
+    layers = [params[i:i + 2] for i in range(0, len(params), 2)]
+    k = [0]
+
+    def step():
+        x, y = samples[k[0] % len(samples)]
+        k[0] += 1
+        acts = [x]
+        for W, b in layers:
+            acts.append(_sigmoid(acts[-1] @ W + b))
+        up = acts[-1] - y
+        for j in range(len(layers) - 1, -1, -1):
+            W, b = layers[j]
+            a = acts[j + 1]
+            dz = up * a * (1 - a)
+            if j:
+                up = dz @ W.T
+            W -= lr * (acts[j].T @ dz)
+            b -= lr * dz
+    step.params = params
+    return step
+
+
 def w3_engine(params, samples, lr=0.01):
     ps = [Tensor(p, requires_grad=True) for p in params]
     layers = [ps[i:i + 2] for i in range(0, len(ps), 2)]
@@ -414,6 +532,50 @@ def w3_nn(params, samples, lr=0.01):
         loss.backward()
         opt.step()
     step.params = _nn_params(model)
+    return step
+
+
+def w3_compiled(params, samples, lr=0.01):
+    ps = [Tensor(p, requires_grad=True) for p in params]
+    layers = [ps[i:i + 2] for i in range(0, len(ps), 2)]
+    k = [0]
+
+    @te.compile
+    def train(x, y):
+        for W, b in layers:
+            x = (x @ W + b).sigmoid()
+        loss = 0.5 * x.mse(y, reduction="sum")
+        for p in ps:
+            p.grad = None
+        loss.backward()
+        with te.no_grad():
+            for p in ps:
+                p.add_(p.grad, alpha=-lr)
+
+    def step():
+        x, y = samples[k[0] % len(samples)]
+        k[0] += 1
+        train(x, y)
+    step.params, step.compiled = ps, train
+    return step
+
+
+def w3_nn_compiled(params, samples, lr=0.01):
+    sizes = [2, 25, 50, 25, 2]
+    layers = []
+    for i, o in zip(sizes[:-1], sizes[1:]):
+        layers += [nn.Linear(i, o), nn.Sigmoid()]
+    model = nn.Sequential(*layers)
+    for j, layer in enumerate(model[::2]):
+        _set_linear(layer, params[2 * j], params[2 * j + 1])
+    train = nn.train.training_step(model, nn.QuadraticCost(), nn.SGD(model.parameters(), lr=lr), compile=True)
+    k = [0]
+
+    def step():
+        x, y = samples[k[0] % len(samples)]
+        k[0] += 1
+        train(x, y)
+    step.params, step.compiled = _nn_params(model), train
     return step
 
 
@@ -477,7 +639,8 @@ def time_steps(step, n):
 
 
 def run_workload(name, makers, steps, repeats, warmup=20):
-    """makers: {contestant: zero-arg function returning a step function}. Interleaved repeats."""
+    """makers: {contestant: zero-arg function returning a step function}. Interleaved repeats: every
+    repeat times each contestant once, in turn. Returns {contestant: [seconds per step, per repeat]}."""
     fns = {c: make() for c, make in makers.items()}
     for fn in fns.values():
         for _ in range(warmup):
@@ -486,7 +649,7 @@ def run_workload(name, makers, steps, repeats, warmup=20):
     for _ in range(repeats):
         for c, fn in fns.items():
             samples[c].append(time_steps(fn, steps))
-    return {c: statistics.median(v) for c, v in samples.items()}
+    return samples
 
 
 def _arrays(params):
@@ -494,20 +657,30 @@ def _arrays(params):
             for p in params]
 
 
+WORKLOADS = {   # name -> (contestants, the reference of the ratios first)
+    "W1": {"numpy-lean": w1_numpy_lean, "numpy (doc)": w1_numpy, "engine": w1_engine, "engine+nn": w1_nn,
+           "compiled": w1_compiled, "compiled+nn": w1_nn_compiled, "torch": w1_torch},
+    "W2": {"numpy-lean": w2_numpy_lean, "numpy (doc)": w2_numpy, "engine": w2_engine, "engine+nn": w2_nn,
+           "compiled": w2_compiled, "compiled+nn": w2_nn_compiled, "torch": w2_torch},
+    "W3": {"numpy-lean": w3_numpy_lean, "numpy (doc)": w3_numpy, "engine": w3_engine, "engine+nn": w3_nn,
+           "compiled": w3_compiled, "compiled+nn": w3_nn_compiled, "torch": w3_torch},
+}
+
+
 def verify_same_work(X, y, xs, ys, ts, samples, n=30):
     """Every contestant starts from the same weights; after n steps all must hold the same weights
     (so nobody is timed doing less work). Not timed."""
-    cases = [("W1", [w1_numpy, w1_engine, w1_nn] + ([w1_torch] if torch else []), init_w1, (X, y), 1e-9),
-             ("W2", [w2_numpy, w2_numpy_lean, w2_engine, w2_nn] + ([w2_torch] if torch else []), init_w2,
-              (xs, ys, ts), 1e-4),
-             ("W3", [w3_numpy, w3_engine, w3_nn] + ([w3_torch] if torch else []), init_w3, (samples,), 1e-9)]
-    for label, makers, init, data, tol in cases:
+    data = {"W1": (init_w1, (X, y), 1e-9), "W2": (init_w2, (xs, ys, ts), 1e-4), "W3": (init_w3, (samples,), 1e-9)}
+    for label, contestants in WORKLOADS.items():
+        init, args, tol = data[label]
         finals = []
-        for make in makers:
-            step = make(init(), *data)
+        for name, make in contestants.items():
+            if name == "torch" and torch is None:
+                continue
+            step = make(init(), *args)
             for _ in range(n):
                 step()
-            finals.append((make.__name__, _arrays(step.params)))
+            finals.append((name, _arrays(step.params)))
         ref_name, ref = finals[0]
         for name, arrays in finals[1:]:
             for a, b in zip(ref, arrays):
@@ -516,25 +689,45 @@ def verify_same_work(X, y, xs, ys, ts, samples, n=30):
                                      f"(max difference {np.abs(a - b).max():.3g})")
 
 
+def capture_costs(X, y, xs, ys, ts, samples):
+    """Milliseconds of the first call of each compiled step: the capture (an eager step with the tracer
+    on), writing both programs and compiling the fast one."""
+    out = {}
+    for label, make, init, args in (("W1", w1_compiled, init_w1, (X, y)), ("W2", w2_compiled, init_w2, (xs, ys, ts)),
+                                    ("W3", w3_compiled, init_w3, (samples,))):
+        step = make(init(), *args)
+        t0 = time.perf_counter()
+        step()
+        out[label] = (time.perf_counter() - t0) * 1e3
+    return out
+
+
 def memory_checks(quick):
-    """W1: traced memory after many steps equals that after a few (nothing accumulates).
-    W2: peak traced memory of a step, engine vs hand-written NumPy."""
+    """Traced memory (tracemalloc): eager W1 after many steps equals that after a few (the graph is freed
+    every step); a compiled replay allocates nothing (W1, W3); W2's peak per step for each contestant."""
     X, y = moons()
-    step = w1_engine(init_w1(), X, y)
     n = 2000 if quick else 10000
-    tracemalloc.start()
-    for _ in range(100):
-        step()
-    after_100 = tracemalloc.get_traced_memory()[0]
-    tracemalloc.reset_peak()
-    for _ in range(n - 100):
-        step()
-    after_n, peak_w1 = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
+    growth = {}
+    for label, make, args, init in (("W1 engine", w1_engine, (X, y), init_w1),
+                                    ("W1 compiled", w1_compiled, (X, y), init_w1),
+                                    ("W3 compiled", w3_compiled, (data_w3(),), init_w3)):
+        step = make(init(), *args)
+        for _ in range(20):
+            step()
+        tracemalloc.start()
+        for _ in range(100):
+            step()
+        after_100 = tracemalloc.get_traced_memory()[0]
+        for _ in range(n - 100):
+            step()
+        growth[label] = (after_100, tracemalloc.get_traced_memory()[0])
+        tracemalloc.stop()
     xs, ys, ts = data_w2()
     peaks = {}
-    for name, make in (("numpy", w2_numpy), ("numpy-lean", w2_numpy_lean), ("engine", w2_engine)):
+    for name, make in (("numpy (doc)", w2_numpy), ("numpy-lean", w2_numpy_lean), ("engine", w2_engine),
+                       ("compiled", w2_compiled)):
         fn = make(init_w2(), xs, ys, ts)
+        fn()
         fn()
         tracemalloc.start()
         base = tracemalloc.get_traced_memory()[0]
@@ -543,8 +736,13 @@ def memory_checks(quick):
         peaks[name] = tracemalloc.get_traced_memory()[1] - base
         tracemalloc.stop()
         del fn
-    return {"w1_steps": n, "w1_after_100": after_100, "w1_after_n": after_n, "w1_peak": peak_w1,
-            "w2_peak": peaks}
+    return {"steps": n, "growth": growth, "w2_peak": peaks}
+
+
+def _spread(values):
+    """'median (min–max)' of per-repeat times, in µs."""
+    us = sorted(v * 1e6 for v in values)
+    return statistics.median(us), us[0], us[-1]
 
 
 def main(argv=None):
@@ -552,37 +750,24 @@ def main(argv=None):
     ap.add_argument("--quick", action="store_true", help="fewer steps and repeats (rough figures)")
     ap.add_argument("--repeats", type=int, default=None, help="repeats per contestant (default 7, quick 3)")
     ap.add_argument("--json", metavar="PATH", help="also write the results as JSON")
-    ap.add_argument("--only", nargs="*", help="run only these workloads (W1 W2 W3 add inference memory)")
+    ap.add_argument("--only", nargs="*", help="run only these workloads (W1 W2 W3 add inference memory capture)")
     args = ap.parse_args(argv)
     repeats = args.repeats or (3 if args.quick else 7)
     scale = 0.2 if args.quick else 1.0
-    only = set(args.only or ["W1", "W2", "W3", "add", "inference", "memory"])
+    only = set(args.only or ["W1", "W2", "W3", "add", "inference", "memory", "capture"])
 
     X, y = moons()
     xs, ys, ts = data_w2()
     samples = data_w3()
     verify_same_work(X, y, xs, ys, ts, samples)
+    data = {"W1": (init_w1, (X, y), 1000), "W2": (init_w2, (xs, ys, ts), 200), "W3": (init_w3, (samples,), 1000)}
     workloads = []
-    if "W1" in only:
-        makers = {"numpy": lambda: w1_numpy(init_w1(), X, y), "engine": lambda: w1_engine(init_w1(), X, y),
-                  "engine+nn": lambda: w1_nn(init_w1(), X, y)}
-        if torch:
-            makers["torch"] = lambda: w1_torch(init_w1(), X, y)
-        workloads.append(("W1", makers, int(1000 * scale)))
-    if "W2" in only:
-        makers = {"numpy": lambda: w2_numpy(init_w2(), xs, ys, ts),
-                  "numpy-lean": lambda: w2_numpy_lean(init_w2(), xs, ys, ts),
-                  "engine": lambda: w2_engine(init_w2(), xs, ys, ts),
-                  "engine+nn": lambda: w2_nn(init_w2(), xs, ys, ts)}
-        if torch:
-            makers["torch"] = lambda: w2_torch(init_w2(), xs, ys, ts)
-        workloads.append(("W2", makers, int(200 * scale)))
-    if "W3" in only:
-        makers = {"numpy": lambda: w3_numpy(init_w3(), samples), "engine": lambda: w3_engine(init_w3(), samples),
-                  "engine+nn": lambda: w3_nn(init_w3(), samples)}
-        if torch:
-            makers["torch"] = lambda: w3_torch(init_w3(), samples)
-        workloads.append(("W3", makers, int(1000 * scale)))
+    for label, contestants in WORKLOADS.items():
+        if label in only:
+            init, wargs, steps = data[label]
+            makers = {c: (lambda make=make, init=init, wargs=wargs: make(init(), *wargs))
+                      for c, make in contestants.items() if c != "torch" or torch is not None}
+            workloads.append((label, makers, int(steps * scale)))
     if "add" in only:
         makers = {"numpy": add_numpy, "engine": add_engine}
         if torch:
@@ -595,32 +780,44 @@ def main(argv=None):
 
     print(f"tinygrad_edu {te.__version__} | Python {platform.python_version()} | NumPy {np.__version__}"
           + (f" | PyTorch {torch.__version__} (1 thread)" if torch else " | PyTorch not installed")
-          + f" | {platform.machine()} {os.cpu_count()} cores | {repeats} repeats, median")
+          + f" | {platform.machine()} {os.cpu_count()} cores | {repeats} interleaved repeats")
     results = {"meta": {"python": platform.python_version(), "numpy": np.__version__,
                         "torch": torch.__version__ if torch else None, "machine": platform.machine(),
                         "repeats": repeats, "quick": args.quick, "date": time.strftime("%Y-%m-%d")},
                "workloads": {}}
-    header = f"{'workload':<10} {'contestant':<11} {'µs/step':>10} {'× numpy':>8}"
-    print(header)
+    header = f"{'workload':<10} {'contestant':<12} {'µs/step':>9} {'(min–max)':>16} {'× ref':>7}"
+    print(header + "    (ref: the first contestant, measured in the same run)")
     print("-" * len(header))
     for name, makers, steps in workloads:
-        med = run_workload(name, makers, steps, repeats)
-        ref = med["numpy"]
-        results["workloads"][name] = {c: {"us_per_step": t * 1e6, "ratio_to_numpy": t / ref} for c, t in med.items()}
-        for c, t in med.items():
-            print(f"{name:<10} {c:<11} {t * 1e6:>10.1f} {t / ref:>8.2f}")
-        if "torch" in med:
-            print(f"{name:<10} {'engine/torch':<11} {'':>10} {med['engine'] / med['torch']:>8.2f}")
+        samples_ = run_workload(name, makers, steps, repeats)
+        ref_name = next(iter(makers))
+        ref = statistics.median(samples_[ref_name])
+        res = results["workloads"][name] = {}
+        for c, v in samples_.items():
+            med, lo, hi = _spread(v)
+            ratios = sorted(a / b for a, b in zip(v, samples_[ref_name]))      # per repeat, paired
+            res[c] = {"us_per_step": med, "us_min": lo, "us_max": hi, "ratio": statistics.median(ratios),
+                      "ratio_min": ratios[0], "ratio_max": ratios[-1], "reference": ref_name}
+            print(f"{name:<10} {c:<12} {med:>9.1f} {f'({lo:.1f}–{hi:.1f})':>16} {res[c]['ratio']:>7.2f}")
+        if "torch" in samples_:
+            for c in ("engine", "engine+nn"):
+                r = statistics.median(a / b for a, b in zip(samples_[c], samples_["torch"]))
+                res[c]["ratio_to_torch"] = r
+                print(f"{name:<10} {c + '/torch':<12} {'':>9} {'':>16} {r:>7.2f}")
+    if "capture" in only:
+        costs = capture_costs(X, y, xs, ys, ts, samples)
+        results["capture_ms"] = costs
+        print("capture    first call of the compiled step (capture + code generation): "
+              + ", ".join(f"{k} {v:.0f} ms" for k, v in costs.items()))
     if "memory" in only:
         mem = memory_checks(args.quick)
         results["memory"] = mem
-        grew = mem["w1_after_n"] - mem["w1_after_100"]
-        print(f"memory     W1 traced after 100 steps {mem['w1_after_100'] / 1024:.1f} KiB, after "
-              f"{mem['w1_steps']} steps {mem['w1_after_n'] / 1024:.1f} KiB (growth {grew / 1024:+.1f} KiB)")
+        for label, (a, b) in mem["growth"].items():
+            print(f"memory     {label}: traced {a / 1024:.1f} KiB after 100 steps, {b / 1024:.1f} KiB after "
+                  f"{mem['steps']} (growth {(b - a) / 1024:+.1f} KiB)")
         p = mem["w2_peak"]
-        print(f"memory     W2 peak per step: numpy {p['numpy'] / 1024:.0f} KiB, numpy-lean "
-              f"{p['numpy-lean'] / 1024:.0f} KiB, engine {p['engine'] / 1024:.0f} KiB "
-              f"(engine/numpy {p['engine'] / p['numpy']:.2f})")
+        print("memory     W2 peak per step: " + ", ".join(f"{k} {v / 1024:.0f} KiB" for k, v in p.items())
+              + f" (compiled/engine {p['compiled'] / p['engine']:.2f})")
     if args.json:
         with open(args.json, "w") as f:
             json.dump(results, f, indent=2)

@@ -19,7 +19,6 @@ updated and others not. With create_graph=True the same walk runs on Tensors ins
 backward computation is itself recorded (and can be differentiated again).
 """
 import _signal          # the C module behind `signal`: the same calls, without its enum conversions
-import contextlib
 import heapq
 import threading
 from dataclasses import dataclass, field
@@ -115,19 +114,20 @@ def _lift(fn, t):
     return [p if isinstance(p, Tensor) or tracing else arr for p, arr in zip(fn.inputs, fn.arrays)] + [t]
 
 
-@contextlib.contextmanager
-def _hold_interrupt():
+class _HoldInterrupt:
     """Hold Ctrl-C (SIGINT) back while the block runs, then deliver it: so a commit is all or nothing.
     (Python delivers signals to the main thread only, so elsewhere there is nothing to hold.)"""
-    caught = []
-    main = threading.current_thread() is threading.main_thread()
-    old = _signal.signal(SIGINT, lambda *sig: caught.append(sig)) if main else None
-    try:
-        yield
-    finally:
-        if main:
-            _signal.signal(SIGINT, old)
-            if caught:
+
+    def __enter__(self):
+        self.caught = []
+        self.main = threading.current_thread() is threading.main_thread()
+        if self.main:
+            self.old = _signal.signal(SIGINT, lambda *sig: self.caught.append(sig))
+
+    def __exit__(self, *exc):
+        if self.main:
+            _signal.signal(SIGINT, self.old)
+            if self.caught:
                 _signal.raise_signal(SIGINT)            # now delivered to the usual handler
 
 
@@ -221,7 +221,7 @@ def backward(roots, grads, retain_graph=False, create_graph=False, capture=None,
             visited.append(fn)
     finally:
         set_grad_enabled(recording)
-    with _hold_interrupt():                  # every gradient exists: now store them, all at once
+    with _HoldInterrupt():                  # every gradient exists: now store them, all at once
         for t, g in retained:
             _store(t, g, taken)
         for key, leaf in leaves.items():    # leaves get their gradient once, summed over paths

@@ -92,6 +92,16 @@ class Instr:
 _HERE = os.path.dirname(os.path.abspath(__file__))
 
 
+@functools.lru_cache(maxsize=None)
+def _engine_file(filename):
+    return os.path.abspath(filename).startswith(_HERE + os.sep)
+
+
+def _in_engine(frame):
+    """True when `frame` runs this package's code (not the step's own)."""
+    return _engine_file(frame.f_code.co_filename)
+
+
 class TracedScalar(float):
     """A float argument (or per_step result) inside a capture: arithmetic on it is recorded, so the
     replay computes it from the new value; Python decisions on it (`if lr > 0.1`) are refused."""
@@ -105,7 +115,7 @@ class TracedScalar(float):
         """Record fn(*operands) (self among them, in the order of the expression). The engine's own
         arithmetic with it (an op's forward: an array times the number) just computes."""
         values = [_raw(o) for o in operands]
-        if sys._getframe(2).f_code.co_filename.startswith(_HERE):
+        if _in_engine(sys._getframe(2)):
             return fn(*values)
         if any(isinstance(o, np.ndarray) for o in operands):
             raise self._tracer.error("a traced number mixed with a raw NumPy array",
@@ -133,7 +143,7 @@ class TracedScalar(float):
     def __float__(self):
         # NumPy asks for the number when the engine computes with it (an op's forward, an in-place
         # update): allowed there. From the step's own code, float(lr) or raw NumPy would bake it.
-        if sys._getframe(1).f_code.co_filename.startswith(_HERE):
+        if _in_engine(sys._getframe(1)):
             return float.__float__(self)
         self._refuse()
 

@@ -660,7 +660,8 @@ class SoftmaxCrossEntropy(Function):
         self.labels = target.shape == z.shape[:-1]
         if self.labels:
             check_labels(op, target, z.shape[-1])
-            losses = -np.take_along_axis(logp, target[..., None].astype(np.intp), axis=-1)[..., 0]
+            rows = logp.reshape(-1, z.shape[-1])                       # −log ŷ[label], row by row
+            losses = -rows[np.arange(len(rows)), target.reshape(-1)].reshape(target.shape)
         elif target.shape == z.shape:
             losses = -(target * logp).sum(axis=-1)
         else:
