@@ -19,7 +19,7 @@ from .tensor import Tensor  # noqa: F401  (imported first: the other modules use
 from .function import (Function, detect_anomaly, enable_grad, is_grad_enabled, name_scope,  # noqa: F401
                        no_grad, record_scopes, scopes_recording)
 from .autograd import BackwardStep, Contribution, backward, grad, toposort  # noqa: F401
-from .files import atomic_write  # noqa: F401
+from .files import NotRegularFileError, atomic_write, open_regular  # noqa: F401
 from .gradcheck import GradcheckReport, gradcheck, gradgradcheck, numerical_gradient  # noqa: F401
 from .viz import (BackwardExplanation, ContributionRecord, GraphvizNotFound, StepRecord,  # noqa: F401
                   draw_graph, explain_backward, format_graph, print_graph, to_dot)
@@ -51,6 +51,7 @@ __all__ = [
     "name_scope", "record_scopes", "scopes_recording",
     "backward", "grad", "toposort", "BackwardStep", "Contribution",
     "gradcheck", "gradgradcheck", "numerical_gradient", "GradcheckReport", "atomic_write",
+    "open_regular", "NotRegularFileError",
     "softmax_cross_entropy", "binary_cross_entropy_with_logits", "mse",
     "to_dot", "draw_graph", "format_graph", "print_graph", "explain_backward",
     "BackwardExplanation", "StepRecord", "ContributionRecord", "GraphvizNotFound",
