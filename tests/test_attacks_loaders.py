@@ -253,6 +253,14 @@ def test_a_fifo_is_refused_without_blocking(tmp_path, load, error, watchdog):
         load(tmp_path)
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this system")
+def test_mnist_files_that_are_fifos_are_refused_without_blocking(tmp_path, watchdog):
+    os.mkfifo(tmp_path / "train-images-idx3-ubyte")
+    (tmp_path / "train-labels-idx1-ubyte").write_bytes(idx_bytes(0x08, [1], b"\x01"))
+    with pytest.raises(nn.data.DatasetNotFoundError, match="train-images-idx3-ubyte"):
+        nn.data.load_mnist(tmp_path)
+
+
 def test_a_5001_layer_model_saves_and_loads(tmp_path):
     model = nn.Sequential(*[nn.Linear(1, 1, rng=i) for i in range(5001)])
     model.save(tmp_path / "deep.npz")
