@@ -89,6 +89,10 @@ def test_errors_name_the_target_not_the_temporary_file(tmp_path, monkeypatch):
     assert info.value.filename == str(path) and files.TEMP_PREFIX not in str(info.value)
     monkeypatch.setattr(files.os, "replace", real_replace)
     assert os.listdir(tmp_path) == []
+    missing = tmp_path / "no such folder" / "m.npz"            # mkstemp fails: still the target's name
+    with pytest.raises(FileNotFoundError) as info:
+        small_model().save(missing)
+    assert info.value.filename == str(missing)
 
 
 KILLED_SAVE = """

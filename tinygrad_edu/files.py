@@ -91,7 +91,8 @@ def atomic_write(path, write):
         if tmp is not None:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
-        if isinstance(e, OSError) and e.filename in (None, tmp) and e.errno is not None:
+        if isinstance(e, OSError) and e.errno is not None and (
+                e.filename is None or os.path.basename(os.fspath(e.filename)).startswith(TEMP_PREFIX)):
             raise OSError(e.errno, e.strerror, path) from None     # the same subclass, naming the target
         raise
     return path
