@@ -12,7 +12,9 @@ done in a few lines of Python, and its source shows how. `python -m nn.cli` runs
 
 Exit codes: 0 success; 1 `check` found a mismatch; 2 bad arguments, missing or invalid files, bad
 specs or a missing optional dependency - reported as one line `tinygrad-edu: error: <message>` on
-stderr, never a traceback; 130 interrupted.
+stderr (control characters escaped, cut to a sane length), never a traceback; 130 interrupted (the
+installed command enters through tinygrad_edu_launcher, so even a Ctrl-C during the first imports
+is one line).
 """
 import argparse
 import copy
@@ -29,6 +31,7 @@ import tinygrad_edu as te
 from tinygrad_edu import selfcheck
 
 from . import checks
+from .errors import printable
 from .io import atomic_write
 from .plot import plot_curves, plot_decision_boundary, plot_history, save_figure
 from .spec import DEFAULT_LOSS, build_loss
@@ -123,8 +126,24 @@ def _is_model_file(path):
     """A saved model (.npz, a zip archive) rather than a JSON spec."""
     if path.lower().endswith(".npz"):
         return True
-    with open(path, "rb") as f:
+    with te.open_regular(path) as f:            # never blocks on a FIFO, never reads a device
         return f.read(4) == b"PK\x03\x04"
+
+
+def _memory():
+    """Bytes of physical memory of this machine, or None when the system does not say."""
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def _check_memory(n_bytes, what):
+    """Refuse, before allocating anything, a size whose arrays cannot fit in half the memory."""
+    total = _memory()
+    if total is not None and n_bytes > total // 2:
+        raise CommandError(f"{what} needs about {n_bytes / 2**30:,.1f} GiB of memory for its arrays; this "
+                           f"machine has {total / 2**30:,.1f} GiB")
 
 
 def _read_spec(path):
@@ -134,6 +153,9 @@ def _read_spec(path):
         raise CommandError(f"spec file {path!r} not found")
     if os.path.isdir(path):
         raise CommandError(f"{path!r} is a folder; --spec takes a JSON spec file or a saved model (.npz)")
+    if not os.path.isfile(path):
+        raise CommandError(f"{path!r} is not a regular file (a device or a FIFO?); --spec takes a JSON spec "
+                           "file or a saved model (.npz)")
     if _is_model_file(path):
         spec = nn.read_spec(path)
         if spec is None:
@@ -164,6 +186,7 @@ def _doc_loss(model, X, y, lam):
 
 def cmd_demo(args):
     """Train document 000's 2-H-2 tanh network on the moons and write its pictures."""
+    _check_memory(8 * args.hidden * (5 + 200 * 8), f"--hidden {args.hidden}")   # 5H weights, ~8 (200, H) arrays
     out = _output_folder(args.out)
     H, iterations, eps, lam = args.hidden, args.iterations, 0.01, 0.01
     X, y = nn.data.make_moons(200, noise=0.2, seed=0)        # the document's 200 points, bit for bit
@@ -433,6 +456,9 @@ def cmd_graph(args):
     loss_fn = build_loss(spec.get("loss", DEFAULT_LOSS))
     rng = np.random.default_rng(args.seed)
     dtype = next(model.parameters()).dtype
+    widths = sum(p.shape[-1] for p in model.parameters() if p.ndim == 2)
+    # the input, and for each layer its output, activation and their gradients: (batch, width) each
+    _check_memory(args.batch * (n_in + 4 * widths) * max(dtype.itemsize, 8), f"--batch {args.batch}")
     X = rng.standard_normal((args.batch, n_in)).astype(dtype)
     target = _random_targets(loss_fn, n_out, args.batch, rng)
     if args.compiled:                                       # the training step as generated NumPy
@@ -750,29 +776,31 @@ def _one_line(error):
     else:
         text = str(error) or type(error).__name__
     parts = [line.strip() for line in text.splitlines() if line.strip()]
-    return " ".join(p[2:] if p.startswith("- ") else p for p in parts)       # LoadError's "  - problem" lines
+    text = " ".join(p[2:] if p.startswith("- ") else p for p in parts)       # LoadError's "  - problem" lines
+    return printable(text, 1000)              # no terminal escape codes, no 500 KB names
 
 
 def main(argv=None):
     """Run the command line with `argv` (default: sys.argv[1:]); returns the exit code."""
-    parser = build_parser()
     try:
-        args = parser.parse_args(argv)
-    except SystemExit as e:                             # --help, --version and argument errors
-        return e.code if isinstance(e.code, int) else (0 if e.code is None else 2)
-    if args.command is None:
-        parser.print_help()
-        return 0
-    try:
+        parser = build_parser()
+        try:
+            args = parser.parse_args(argv)
+        except SystemExit as e:                         # --help, --version and argument errors
+            return e.code if isinstance(e.code, int) else (0 if e.code is None else 2)
+        if args.command is None:
+            parser.print_help()
+            return 0
         return args.func(args)
     except KeyboardInterrupt:
         print(f"\n{PROG}: interrupted", file=sys.stderr)
         return 130
-    except (CommandError, te.TinygradError, OSError, ImportError) as e:
+    except (CommandError, te.TinygradError, OSError, ImportError, MemoryError) as e:
         # Expected problems - missing files, bad specs or model files, data that does not fit, missing
         # optional libraries - are one line for the user, not a traceback.
         sys.stdout.flush()
-        print(f"{PROG}: error: {_one_line(e)}", file=sys.stderr)
+        message = f"out of memory ({_one_line(e)})" if isinstance(e, MemoryError) else _one_line(e)
+        print(f"{PROG}: error: {message}", file=sys.stderr)
         return 2
 
 

@@ -30,8 +30,9 @@ import zlib
 
 import numpy as np
 
-from tinygrad_edu import ArgumentError, DTypeError, LabelError, ShapeError, TinygradError
-from nn.errors import LoadError
+from tinygrad_edu import (ArgumentError, DTypeError, LabelError, NotRegularFileError, ShapeError, TinygradError,
+                          open_regular)
+from nn.errors import MESSAGE_LIMIT, LoadError, parsing, printable
 
 __all__ = [
     "make_moons", "make_xor", "make_spiral", "train_test_split", "one_hot", "DataLoader", "minibatches",
@@ -45,6 +46,7 @@ class IDXError(LoadError):
     be loaded). The message names the file and what is wrong with it."""
 
     def __init__(self, message):
+        message = printable(message, MESSAGE_LIMIT)
         self.problems = [message]
         self.file = None
         Exception.__init__(self, message)
@@ -439,6 +441,7 @@ _IDX_TYPES = {
 _GZIP_MAGIC = b"\x1f\x8b"
 _DEFLATE_MAX_RATIO = 1032      # deflate never expands data more than ~1032-fold on decompression
 _CHUNK = 1 << 24               # read at most 16 MiB at a time, so memory only grows with real data
+_IDX_MAX_DIMS = 32             # NumPy 1 arrays have at most 32 axes (NumPy 2: 64); MNIST files have 1 or 3
 
 
 def read_idx(path):
@@ -449,12 +452,18 @@ def read_idx(path):
     the values in C order. A gzip file is recognised by its content (first bytes 1f 8b), not its name.
     Returns an array of that shape in the native byte order (uint8, int8, int16, int32, float32, float64).
 
-    Raises IDXError, naming the file, for a bad magic number, an unknown type code, a truncated header
-    or data, bytes after the data, declared sizes larger than the file could hold (checked before
-    anything is allocated) and corrupt gzip data. A missing file raises FileNotFoundError.
+    Raises IDXError, naming the file, for a bad magic number, an unknown type code, more than 32
+    dimensions, a truncated header or data, bytes after the data, declared sizes larger than the file
+    could hold (checked before anything is allocated), corrupt gzip data, and anything else that
+    keeps it from being parsed. A folder, device or FIFO raises IDXError without being read; a missing
+    file raises FileNotFoundError.
     """
     path = os.fspath(path)
-    with open(path, "rb") as f:
+    try:
+        f = open_regular(path)
+    except NotRegularFileError as e:
+        raise IDXError(f"{path}: {e.strerror}") from None
+    with f, parsing(lambda message: IDXError(f"{path}: {message}")):
         file_size = os.fstat(f.fileno()).st_size
         compressed = f.read(2) == _GZIP_MAGIC
         f.seek(0)
@@ -492,6 +501,8 @@ def _parse_idx(f, path, file_size, compressed):
         known = ", ".join(f"0x{c:02X} {name}" for c, (name, _) in _IDX_TYPES.items())
         raise IDXError(f"{path}: unknown IDX data type code 0x{code:02X} (known: {known})")
     type_name, dtype = _IDX_TYPES[code]
+    if ndim > _IDX_MAX_DIMS:
+        raise IDXError(f"{path}: the header declares {ndim} dimensions (at most {_IDX_MAX_DIMS} are supported)")
     dims = _read_up_to(f, 4 * ndim)
     if len(dims) < 4 * ndim:
         raise IDXError(f"{path}: truncated header: it declares {ndim} dimensions but only "
@@ -499,6 +510,8 @@ def _parse_idx(f, path, file_size, compressed):
     shape = struct.unpack(f">{ndim}I", dims)
     count = math.prod(shape)                        # Python ints: no overflow for absurd sizes
     n_bytes = count * dtype.itemsize
+    if math.prod(d for d in shape if d) * dtype.itemsize >= 2 ** 63:   # NumPy refuses such a shape, even empty
+        raise IDXError(f"{path}: the header declares shape {shape}, too large for any array (corrupt header)")
     header_size = 4 + 4 * ndim
     declared = f"shape {shape} of {type_name} values = {n_bytes} bytes of data"
 
@@ -597,6 +610,8 @@ def load_mnist(directory, kind="train", normalize=True, flatten=True, one_hot_la
     if len(images) != len(labels):
         raise IDXError(f"load_mnist: {images_path} holds {len(images)} images but {labels_path} holds "
                        f"{len(labels)} labels")
+    if images.size == 0:
+        raise IDXError(f"{images_path}: holds no pixels (shape {images.shape}): an empty data set")
     X = images.reshape(len(images), -1) if flatten else images      # (N, 784) or (N, 28, 28)
     if normalize:
         X = X.astype(dtype) / 255

@@ -9,47 +9,53 @@ np.load(path, allow_pickle=False):
                      ("spec": null in files written by save_weights)
     "0.weight", ...  one float array per parameter, named as in model.state_dict()
 
-Writing is atomic: the archive goes to a temporary file in the same folder, is flushed to disk, and
-then replaces the target with os.replace, so an interrupted save leaves the old file intact.
+Writing is atomic (tinygrad_edu.atomic_write): the archive goes to a temporary file in the same
+folder, is flushed to disk, and then replaces the target with os.replace, so an interrupted save
+leaves the old file intact. A symlink is written through (the link stays), a target that is not a
+regular file (a folder, /dev/full) is refused. What save() writes, load() reads: both check the
+same limits (the spec's, MAX_SPEC_BYTES of JSON, MAX_ENTRIES arrays), so a save that would give an
+unloadable file raises instead.
 
 Reading trusts nothing in the file. Nothing is ever unpickled (object arrays are refused). Each
 .npy header is read and checked - dtype, shape against the spec, declared size against the size
 of the zip entry - before any array is allocated, so a forged header cannot make us allocate a
 huge array; zip CRCs are verified. Every problem (missing or unexpected arrays, shape or dtype
 mismatches, truncation, corruption, foreign files) raises LoadError naming the file, with all the
-mismatches listed together. A path that cannot be opened raises the usual OSError
-(FileNotFoundError, ...).
+mismatches listed together; whatever else a malformed file makes zipfile or NumPy raise becomes a
+LoadError too (nn.errors.parsing). A folder, device (/dev/zero) or FIFO is refused before anything
+is read. A path that cannot be opened raises the usual OSError (FileNotFoundError, ...).
 """
 import contextlib
 import json
 import math
 import os
-import struct
 import zipfile
-import zlib
 
 import numpy as np
 
-from tinygrad_edu import atomic_write  # noqa: F401  (re-exported: nn.io.atomic_write)
+from tinygrad_edu import NotRegularFileError, atomic_write, open_regular
 
-from .errors import LoadError, SpecError
-from .spec import MAX_SPEC_BYTES, from_spec, parameter_shapes, parse_spec_json, validate_spec
+from .errors import LoadError, SpecError, parsing, printable
+from .spec import MAX_LAYERS, MAX_SPEC_BYTES, from_spec, parameter_shapes, parse_spec_json, validate_spec
 
 FORMAT = "tinygrad-edu-model"
 FORMAT_VERSION = 1
 SPEC_KEY = "__spec__"
-MAX_ENTRIES = 10_000
-
-# What malformed input can make zipfile/NumPy raise; all of it becomes LoadError.
-_PARSE_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, NotImplementedError,
-                 RuntimeError, struct.error, OverflowError, KeyError, TypeError, SyntaxError, IndexError,
-                 UnicodeError, MemoryError, RecursionError)
+MAX_ENTRIES = 2 * MAX_LAYERS + 1     # a weight and a bias per layer, and the spec
+_DEFLATE_MAX_RATIO = 1032            # deflate never expands data more than ~1032-fold
 
 
 # -- writing ------------------------------------------------------------------------------------------
 
 def _write_archive(path, meta, arrays):
+    """Check what load() will check, then write. Raises before touching `path`."""
     text = json.dumps(meta, allow_nan=False, separators=(",", ":"))
+    if len(text) > MAX_SPEC_BYTES:
+        raise SpecError(f"the spec is {len(text):,} bytes of JSON, more than a model file may hold "
+                        f"({MAX_SPEC_BYTES:,}, nn.spec.MAX_SPEC_BYTES)")
+    if len(arrays) + 1 > MAX_ENTRIES:
+        raise LoadError(f"{len(arrays):,} parameters are more than a model file may hold ({MAX_ENTRIES - 1:,}, "
+                        "nn.io.MAX_ENTRIES)", file=path)
     members = {SPEC_KEY: np.frombuffer(text.encode("utf-8"), dtype=np.uint8)}
     members.update(arrays)
     atomic_write(path, lambda f: np.savez(f, **members))
@@ -92,7 +98,10 @@ class _Archive:
 
     def __init__(self, path):
         self.path = os.fspath(path)
-        self.file = open(self.path, "rb")            # OSErrors (missing file, ...) propagate as they are
+        try:
+            self.file = open_regular(self.path)      # other OSErrors (missing file, ...) propagate as they are
+        except NotRegularFileError as e:
+            raise LoadError(e.strerror, file=self.path) from None
         try:
             start = self.file.read(8)
             self.file.seek(0)
@@ -103,14 +112,14 @@ class _Archive:
             try:
                 self.zip = zipfile.ZipFile(self.file)
                 infos = self.zip.infolist()
-            except _PARSE_ERRORS as e:
-                raise _Bad(f"not a model archive: cannot read it as a zip/.npz file ({e})") from None
+            except Exception as e:                   # noqa: BLE001  (whatever zipfile makes of the bytes)
+                raise _Bad(f"not a model archive: cannot read it as a zip/.npz file ({printable(e, 200)})") from None
             if len(infos) > MAX_ENTRIES:
                 raise _Bad(f"the archive has {len(infos)} entries (more than {MAX_ENTRIES})")
             self.entries = {}
             for info in infos:
                 if info.filename in self.entries:
-                    raise _Bad(f"the archive lists the entry {info.filename!r} twice (corrupted or forged)")
+                    raise _Bad(f"the archive lists the entry {_name(info.filename)} twice (corrupted or forged)")
                 self.entries[info.filename] = info
         except _Bad as e:
             self.close()
@@ -135,7 +144,7 @@ class _Archive:
     def fail(self, problems):
         raise LoadError(problems, file=self.path)
 
-    # entries are "<key>.npy"
+    # entries are "<key>.npy"; a key quoted in a message goes through _name() (printable, cut short)
     def keys(self):
         return [name[:-4] if name.endswith(".npy") else name for name in self.entries]
 
@@ -148,6 +157,12 @@ class _Archive:
             raise _Bad(f"{key}: encrypted entries are not supported")
         if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
             raise _Bad(f"{key}: unsupported compression method {info.compress_type}")
+        # The sizes the zip directory declares, against what the bytes can hold: a forged size
+        # must not make us allocate (the data check below trusts info.file_size).
+        most = info.compress_size * (1 if info.compress_type == zipfile.ZIP_STORED else _DEFLATE_MAX_RATIO)
+        if info.file_size > most:
+            raise _Bad(f"{key}: the zip directory declares {info.file_size} bytes, more than its "
+                       f"{info.compress_size} stored bytes can hold (corrupted or forged)")
         try:
             with self.zip.open(info) as f:
                 version = np.lib.format.read_magic(f)
@@ -158,8 +173,10 @@ class _Archive:
                 else:
                     raise _Bad(f"{key}: unsupported .npy format version {version}")
                 return shape, fortran, dtype, f.tell()
-        except _PARSE_ERRORS as e:
-            raise _Bad(f"{key}: not a valid .npy array header ({e})") from None
+        except _Bad:
+            raise
+        except Exception as e:                       # noqa: BLE001  (ValueError, tokenize.TokenError, ...)
+            raise _Bad(f"{key}: not a valid .npy array header ({type(e).__name__}: {printable(e, 200)})") from None
 
     def check(self, key, info, want_shape, want_dtype):
         """Problems (a list of strings) with entry `key` against the expected shape and dtype."""
@@ -189,8 +206,10 @@ class _Archive:
                 arr = np.lib.format.read_array(f, allow_pickle=False)
                 if f.read(1):                   # also makes zipfile verify the entry's CRC
                     raise _Bad(f"{key}: unexpected bytes after the array data")
-        except _PARSE_ERRORS as e:
-            raise _Bad(f"{key}: corrupted data ({e})") from None
+        except _Bad:
+            raise
+        except Exception as e:                       # noqa: BLE001  (zipfile's CRC error, zlib.error, ...)
+            raise _Bad(f"{key}: corrupted data ({type(e).__name__}: {printable(e, 200)})") from None
         if not arr.dtype.isnative:
             arr = arr.astype(arr.dtype.newbyteorder("="))
         return arr
@@ -236,13 +255,15 @@ class _Archive:
         missing = [k for k in expected if self.info(k) is None]
         unexpected = [k for k in self.keys() if k not in expected and k != SPEC_KEY]
         if missing:
-            problems.append("missing key(s): " + ", ".join(missing))
+            problems.append("missing key(s): " + _names(missing))
         if unexpected:
-            problems.append("unexpected key(s): " + ", ".join(unexpected))
+            problems.append("unexpected key(s): " + _names(unexpected))
         for key, (shape, dtype) in expected.items():
             info = self.info(key)
             if info is not None:
                 problems.extend(self.check(key, info, shape, dtype))
+                if len(problems) > 100:              # enough to see what is wrong; stop checking
+                    break
         if problems:
             self.fail(problems)
         try:
@@ -251,9 +272,24 @@ class _Archive:
             self.fail(str(e))
 
 
+def _name(key):
+    """An entry or key name from the file, as a message may quote it."""
+    return printable(repr(key))
+
+
+def _names(keys, limit=10):
+    shown = ", ".join(printable(k) for k in keys[:limit])
+    return shown + (f", ... ({len(keys) - limit} more)" if len(keys) > limit else "")
+
+
+def _reading(path):
+    """nn.errors.parsing for an opened archive: any failure while reading it becomes a LoadError."""
+    return parsing(lambda message: LoadError(message, file=os.fspath(path)))
+
+
 def read_spec(path):
     """The spec stored in a model file (validated), or None for a file written by save_weights."""
-    with _Archive(path) as archive:
+    with _Archive(path) as archive, _reading(path):
         return archive.meta()["spec"]
 
 
@@ -262,7 +298,7 @@ def load(path):
 
     The result is a Sequential (an MLP or a single layer comes back as the equivalent Sequential,
     with the same parameter names). Raises LoadError for anything wrong with the file."""
-    with _Archive(path) as archive:
+    with _Archive(path) as archive, _reading(path):
         spec = archive.meta()["spec"]
         if spec is None:
             archive.fail("this file holds weights only (written by save_weights); load them into a model "
@@ -276,7 +312,7 @@ def load(path):
 def load_weights(model, path):
     """Load weights written by save_weights (or save) into `model`, which must have exactly the same
     parameter names, shapes and dtypes. Returns the model."""
-    with _Archive(path) as archive:
+    with _Archive(path) as archive, _reading(path):
         archive.meta()
         expected = {name: (p.shape, str(p.dtype)) for name, p in model.named_parameters()}
         arrays = archive.arrays(expected)

@@ -11,7 +11,7 @@ The format (every field is checked; unknown fields are errors, not ignored):
 
     {
       "version": 1,                          optional; the only version so far
-      "seed": 0,                             optional int >= 0: the weights' random seed
+      "seed": 0,                             optional int in [0, 2**32 - 1]: the weights' random seed
       "layers": [                            required, at least one layer, applied in order
         {"type": "Linear",
          "in": 2, "out": 3,                  required positive integers (JSON true is not a size)
@@ -21,7 +21,7 @@ The format (every field is checked; unknown fields are errors, not ignored):
          "bias_init": "zeros",               optional, same forms
          "dtype": "float64"},                optional, "float64" or "float32"
         {"type": "Tanh"}, {"type": "Sigmoid"}, {"type": "ReLU"}, {"type": "Identity"},
-        {"type": "Softmax", "axis": -1}      axis optional, default -1
+        {"type": "Softmax", "axis": -1}      axis optional, default -1, in [-64, 63]
       ],
       "loss": {"type": "SoftmaxCrossEntropy",     optional section; also MSE, QuadraticCost,
                "reduction": "mean"},              BCEWithLogits, CrossEntropyCost; "mean" or "sum"
@@ -36,8 +36,15 @@ The format (every field is checked; unknown fields are errors, not ignored):
                         {"type": "exponential", "gamma": 0.99, "every": 1})
       "training": {"epochs": 100,                 optional section; int >= 0, default 100
                    "batch_size": null,            null (full batch) or a positive int
-                   "shuffle": true, "seed": null} seed: null or an int >= 0 (shuffling)
+                   "shuffle": true, "seed": null} seed: null or an int in [0, 2**32 - 1] (shuffling)
     }
+
+Every integer has a range, checked here and so the same for specs written (nn.save) and read: sizes
+("in", "out") up to MAX_PARAMETERS, counts ("epochs", "batch_size", "every", "step_size") up to
+MAX_COUNT, seeds below 2**32, a Softmax axis in [-64, 63] (NumPy arrays have at most 64 axes), at
+most MAX_LAYERS layers and MAX_PARAMETERS parameters. A spec file holds at most MAX_SPEC_BYTES bytes
+of UTF-8 JSON; duplicate fields are refused (checked in linear time); an integer literal of more than
+100 digits is refused at its field.
 
 Sizes must chain: each Linear's "in" equals the "out" of the Linear before it (activations keep
 the size). A built model is a Sequential; its parameters are named "<layer index>.weight" and
@@ -57,10 +64,10 @@ import os
 
 import numpy as np
 
-from tinygrad_edu import ArgumentError
+from tinygrad_edu import ArgumentError, NotRegularFileError, open_regular
 
 from . import init as _init
-from .errors import SpecError
+from .errors import SpecError, parsing, printable
 from .layers import ACTIVATIONS, Linear, Sequential, Softmax
 from .losses import LOSSES
 from .optim import OPTIMIZERS, SCHEDULES
@@ -69,36 +76,64 @@ from .train import TrainingSetup
 SPEC_VERSION = 1
 MAX_PARAMETERS = 50_000_000     # a spec asking for more is refused before anything is allocated
 MAX_LAYERS = 10_000
-MAX_SPEC_BYTES = 1_000_000      # largest spec file (or stored spec) accepted
+MAX_SPEC_BYTES = 4_000_000      # largest spec file (or stored spec); the longest valid spec (MAX_LAYERS
+                                # layers of the longest form) is about 2 MB, so every valid spec can be saved
+MAX_COUNT = 2 ** 31 - 1         # epochs, batch_size, every, step_size
+MAX_SEED = 2 ** 32 - 1          # the seeds NumPy's legacy np.random.seed takes too
+MAX_AXIS = 64                   # a Softmax axis lies in [-MAX_AXIS, MAX_AXIS - 1]
+MAX_DIGITS = 100                # longest integer literal parsed from JSON
 
 
 # -- small validators: each returns the normalized value or raises SpecError at `path` ---------------
 
 def _show(value):
-    """A value as the user wrote it in JSON (true, null, "x"), for messages."""
+    """A value as the user wrote it in JSON (true, null, "x"), for messages: short and printable."""
+    if isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_)) \
+            and int(value).bit_length() > 200:
+        return f"an integer of about {int(int(value).bit_length() * math.log10(2)):,} digits"
+    if isinstance(value, str) and len(value) > 60:
+        value = value[:60]                  # never serialize a 500 KB string just to cut it
     try:
         text = json.dumps(value, allow_nan=True)
-    except (TypeError, ValueError):
-        text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
+    except (TypeError, ValueError, RecursionError):
+        text = repr(value) if isinstance(value, _TooManyDigits) else f"a {type(value).__name__}"
+    return printable(text, 60)
+
+
+class _TooManyDigits:
+    """What the JSON parser gives for an integer literal of more than MAX_DIGITS digits: no field
+    takes it, so the field's check refuses it - with the field's path in the message."""
+
+    def __init__(self, digits):
+        self.digits = digits
+
+    def __repr__(self):
+        return f"an integer of {self.digits:,} digits"
+
+
+def _parse_int(text):
+    return int(text) if len(text) <= MAX_DIGITS else _TooManyDigits(len(text.lstrip("-")))
 
 
 def _join(path, key):
     return f"{path}.{key}" if path else str(key)
 
 
-def _int(value, path, low=1):
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+def _int(value, path, low=1, high=MAX_COUNT):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or value < low:
         raise SpecError(f"must be an integer >= {low}, got {_show(value)}", path)
-    if value < low:
-        raise SpecError(f"must be an integer >= {low}, got {int(value)}", path)
+    if value > high:
+        raise SpecError(f"must be an integer in [{low}, {high}], got {_show(value)}", path)
     return int(value)
 
 
 def _number(value, path, low=-math.inf, high=math.inf, low_open=False, high_open=False):
     ok = not isinstance(value, (bool, np.bool_)) and isinstance(value, numbers.Real)
     if ok:
-        value = float(value)
+        try:
+            value = float(value)
+        except OverflowError:               # an int too large for a float
+            value = math.inf
         ok = (math.isfinite(value) and low <= value <= high and not (low_open and value == low)
               and not (high_open and value == high))
     if not ok:
@@ -123,13 +158,22 @@ def _choice(value, path, choices, what="value"):
     if not isinstance(value, str):
         raise SpecError(f"must be a string, one of {', '.join(sorted(choices))}; got {_show(value)}", path)
     if value not in choices:
-        close = difflib.get_close_matches(value, list(choices), n=1, cutoff=0.6)
-        if not close:
-            lowered = {c.lower(): c for c in choices}
-            close = [lowered[value.lower()]] if value.lower() in lowered else []
-        hint = f"; did you mean {close[0]!r}?" if close else ""
-        raise SpecError(f"unknown {what} {value!r} (expected one of {', '.join(sorted(choices))}){hint}", path)
+        close = _close_match(value, choices)
+        hint = f"; did you mean {close!r}?" if close else ""
+        raise SpecError(f"unknown {what} {printable(repr(value))} (expected one of "
+                        f"{', '.join(sorted(choices))}){hint}", path)
     return value
+
+
+def _close_match(value, choices):
+    """The choice `value` was probably meant to be, or None (names longer than 64 are not compared)."""
+    if len(value) > 64:
+        return None
+    close = difflib.get_close_matches(value, list(choices), n=1, cutoff=0.6)
+    if close:
+        return close[0]
+    lowered = {c.lower(): c for c in choices}
+    return lowered.get(value.lower())
 
 
 def _object(value, path, allowed, required=(), what="an object"):
@@ -140,10 +184,10 @@ def _object(value, path, allowed, required=(), what="an object"):
         if not isinstance(key, str):
             raise SpecError(f"field names must be strings, got {_show(key)}", path)
         if key not in allowed:
-            close = difflib.get_close_matches(key, list(allowed), n=1, cutoff=0.6)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
+            close = _close_match(key, allowed)
+            hint = f"; did you mean {close!r}?" if close else ""
             raise SpecError(f"unknown field (expected one of {', '.join(sorted(allowed))}){hint}",
-                            _join(path, key))
+                            _join(path, printable(key)))
     for key in required:
         if key not in value:
             raise SpecError(f"missing required field {key!r}", path)
@@ -198,7 +242,7 @@ def _layer(value, path):
         for key in ("in", "out"):
             if key not in value:
                 raise SpecError(f"missing required field {key!r} (a Linear layer needs 'in' and 'out')", path)
-            out[key] = _int(value[key], _join(path, key))
+            out[key] = _int(value[key], _join(path, key), high=MAX_PARAMETERS)
         if "bias" in value:
             out["bias"] = _bool(value["bias"], _join(path, "bias"))
         for key in ("init", "bias_init"):
@@ -207,7 +251,7 @@ def _layer(value, path):
         if "dtype" in value:
             out["dtype"] = _choice(value["dtype"], _join(path, "dtype"), ("float32", "float64"), "dtype")
     elif kind == "Softmax" and "axis" in value:
-        out["axis"] = _int(value["axis"], _join(path, "axis"), low=-(2 ** 31))
+        out["axis"] = _int(value["axis"], _join(path, "axis"), low=-MAX_AXIS, high=MAX_AXIS - 1)
     return out
 
 
@@ -313,7 +357,7 @@ def _training(value, path="training"):
     if "shuffle" in value:
         out["shuffle"] = _bool(value["shuffle"], _join(path, "shuffle"))
     if "seed" in value:
-        out["seed"] = None if value["seed"] is None else _int(value["seed"], _join(path, "seed"), low=0)
+        out["seed"] = None if value["seed"] is None else _int(value["seed"], _join(path, "seed"), 0, MAX_SEED)
     return out
 
 
@@ -335,7 +379,7 @@ def validate_spec(spec, source=None):
                                 f"{SPEC_VERSION})", "version")
             out["version"] = version
         if "seed" in spec:
-            out["seed"] = _int(spec["seed"], "seed", low=0)
+            out["seed"] = _int(spec["seed"], "seed", 0, MAX_SEED)
         out["layers"] = _layers(spec["layers"])
         for key, check in (("loss", _loss), ("optimizer", _optimizer), ("training", _training)):
             if key in spec:
@@ -350,29 +394,40 @@ def validate_spec(spec, source=None):
 
 
 def _unique_keys(pairs):
-    keys = [k for k, _ in pairs]
-    if len(set(keys)) != len(keys):
-        dup = next(k for k in keys if keys.count(k) > 1)
-        raise SpecError(f"duplicate field {dup!r} in a JSON object")
-    return dict(pairs)
+    """object_pairs_hook of the JSON parser: a dict, or SpecError for a field given twice. Linear
+    time: a set of the keys seen so far (a spec of 95,000 fields is checked in milliseconds)."""
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        seen = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise SpecError(f"duplicate field {printable(repr(key))} in a JSON object")
+            seen.add(key)
+    return out
 
 
 def parse_spec_json(text, source=None):
     """Parse JSON text into a (not yet validated) spec; duplicate fields and bad JSON raise SpecError."""
-    try:
-        return json.loads(text, object_pairs_hook=_unique_keys)
-    except SpecError as e:
-        raise SpecError(e.reason, e.path, source) from None
-    except json.JSONDecodeError as e:
-        raise SpecError(f"invalid JSON at line {e.lineno} column {e.colno}: {e.msg}", source=source) from None
-    except RecursionError:
-        raise SpecError("the JSON is nested too deeply", source=source) from None
+    with parsing(lambda message: SpecError(f"invalid JSON: {message}", source=source)):   # anything else
+        try:
+            return json.loads(text, object_pairs_hook=_unique_keys, parse_int=_parse_int)
+        except SpecError as e:
+            raise SpecError(e.reason, e.path, source) from None
+        except json.JSONDecodeError as e:
+            raise SpecError(f"invalid JSON at line {e.lineno} column {e.colno}: {e.msg}", source=source) from None
+        except RecursionError:
+            raise SpecError("the JSON is nested too deeply", source=source) from None
 
 
 def load_spec(path):
-    """Read and validate a spec from a .json file (errors name the file)."""
+    """Read and validate a spec from a .json file (errors name the file). A folder, device or FIFO
+    raises SpecError without being read; a file that cannot be opened raises the usual OSError."""
     source = os.fspath(path)
-    with open(source, "rb") as f:
+    try:
+        f = open_regular(source)
+    except NotRegularFileError as e:
+        raise SpecError(f"{e.strerror}", source=source) from None
+    with f:
         raw = f.read(MAX_SPEC_BYTES + 1)
     if len(raw) > MAX_SPEC_BYTES:
         raise SpecError(f"the file is larger than {MAX_SPEC_BYTES:,} bytes; not a spec", source=source)
@@ -380,7 +435,9 @@ def load_spec(path):
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         raise SpecError(f"not UTF-8 text ({e.reason} at byte {e.start})", source=source) from None
-    return validate_spec(parse_spec_json(text, source), source)
+    spec = parse_spec_json(text, source)
+    with parsing(lambda message: SpecError(message, source=source)):
+        return validate_spec(spec, source)
 
 
 def _resolve(spec):

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 import tinygrad_edu as te
-from tinygrad_edu import ArgumentError, DTypeError, ShapeError, Tensor, no_grad
+from tinygrad_edu import ArgumentError, DTypeError, LabelError, ShapeError, Tensor, no_grad
 
 from .module import Module
 
@@ -431,7 +431,7 @@ def fit(model, loss_fn, optimizer, train_data, epochs, batch_size=None, eval_dat
             raise ArgumentError("fit: batch_size must be None when train_data is a data loader (the loader "
                                 "makes the batches)")
         loader = train_data
-        X, y = _loader_arrays(loader, "train_data", model) if metrics else (None, None)
+        X, y = _loader_arrays(loader, "train_data", model)
     else:
         raise ArgumentError(f"fit: train_data must be a pair (X, y) or a data loader, got "
                             f"{type(train_data).__name__}")
@@ -439,6 +439,9 @@ def fit(model, loss_fn, optimizer, train_data, epochs, batch_size=None, eval_dat
     if eval_data is not None:
         evaluation = (_arrays(eval_data, "eval_data", model) if isinstance(eval_data, (tuple, list))
                       else _loader_arrays(eval_data, "eval_data", model))
+    _check_all_data(model, loss_fn, X, y, "train_data")
+    if evaluation is not None:
+        _check_all_data(model, loss_fn, *evaluation, "eval_data")
     _warn_double_activation(model, loss_fn)
     threshold = getattr(loss_fn, "decision_threshold", None)
     if threshold is None:
@@ -491,6 +494,17 @@ def fit(model, loss_fn, optimizer, train_data, epochs, batch_size=None, eval_dat
         bar.close()
         model.train(was_training)
     return history
+
+
+def _check_all_data(model, loss_fn, X, y, what):
+    """One loss over all of (X, y), recording nothing, before the first update: a bad label or
+    target anywhere - in the last batch, in eval_data - raises now, with the weights untouched,
+    instead of halfway through training."""
+    with no_grad():
+        try:
+            loss_fn(model(Tensor(X)), y)
+        except (LabelError, ShapeError, DTypeError) as e:
+            raise type(e)(f"fit: {what}: {e}") from None
 
 
 def _check_loss(loss, loss_fn):

@@ -21,7 +21,7 @@ from .modes import (detect_anomaly, enable_grad, is_grad_enabled, name_scope, no
 from .function import Function  # noqa: F401
 from .autograd import BackwardStep, Contribution, backward, toposort  # noqa: F401
 from .functional import grad  # noqa: F401
-from .files import atomic_write  # noqa: F401
+from .files import NotRegularFileError, atomic_write, open_regular  # noqa: F401
 from .compile import CompiledStep, capturing, compile, guard, per_step  # noqa: F401
 from .gradcheck import GradcheckReport, gradcheck, gradgradcheck, numerical_gradient  # noqa: F401
 from .numpy_api import NotDifferentiableError  # noqa: F401
@@ -65,6 +65,7 @@ __all__ = [
     "gradcheck", "gradgradcheck", "numerical_gradient", "GradcheckReport", "atomic_write",
     "check_backprop", "BackpropReport", "BackpropError",
     "softmax_cross_entropy", "binary_cross_entropy_with_logits", "mse", "where",
+    "open_regular", "NotRegularFileError",
     "to_dot", "draw_graph", "format_graph", "print_graph", "explain_backward",
     "BackwardExplanation", "StepRecord", "ContributionRecord", "GraphvizNotFound",
     "TinygradError", "ShapeError", "IndexOutOfRange", "DTypeError", "LabelError", "ArgumentError",

@@ -25,6 +25,11 @@ def to_array(data, dtype=None, what="Tensor()"):
         arr = data._data
     elif isinstance(data, np.ndarray):
         arr = data
+        if type(data) is not np.ndarray:        # a subclass: its operators mean other maths
+            if isinstance(data, np.ma.MaskedArray):
+                raise DTypeError(f"{what}: masked arrays are not supported (the mask would be ignored); "
+                                 "pass np.ma.filled(x, value) or x.compressed()")
+            arr = np.asarray(data)              # np.matrix, np.memmap, ... -> a plain ndarray view
     else:
         try:
             arr = np.asarray(data)
