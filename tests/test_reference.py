@@ -20,6 +20,22 @@ from tinygrad_edu import (ArgumentError, Function, GradcheckError, LabelError, S
 TOL = 1e-10
 BIG = 1e-6          # a relative difference above this is a real disagreement, not rounding
 
+# Starts for every test of a long run's printed numbers: the weights as drawn, and the same weights with
+# one entry moved by one ulp (np.nextafter), down or up. CPUs, and NumPy's SIMD code paths on one CPU,
+# round by about that much differently, so a claim that holds from all three starts holds on every
+# machine; one that changes with the nudge depends on rounding and is not asserted.
+# (name, flat index, direction) for R.one_ulp.
+ULP_NUDGES = [None, ("W1", 0, -1), ("W2", 4, +1)]
+ULP_IDS = ["as drawn", "W1[0,0] -1 ulp", "W2[2,0] +1 ulp"]
+
+
+def nudged(params, nudge):
+    """params, or a copy with one entry moved by one ulp (nudge = (name, flat index, ±1))."""
+    if nudge is None:
+        return params
+    name, index, direction = nudge
+    return {**params, name: R.one_ulp(params[name], index, direction)}
+
 
 # ---------------------------------------------------------------------------------------------------
 # Helpers
@@ -265,21 +281,57 @@ def test_moons_annealed_training_run_matches_autodiff(moons):
     assert_same(hand, auto, "50 annealed passes")
 
 
-def test_moons_reproduces_the_documents_loss_tables(moons):
+@pytest.mark.parametrize("nudge", ULP_NUDGES, ids=ULP_IDS)
+def test_moons_reproduces_the_documents_loss_table(moons, nudge):
+    """The document's first table (H = 3, ε = 0.01), asserted only where it holds on every machine.
+
+    Rows 0 and 1000 come before the unstable bursts (passes ~1,140-2,000): every start gives the printed
+    digits. After the bursts the run is a period-2 cycle; which of its two values falls on even passes
+    is decided by rounding during the bursts, so for rows 3000, 4000, 5000 the test derives the two
+    phases from the run (the losses after pass i and i + 1) and checks that the printed row is one of
+    them, to its 6 decimals ±1 in the last (the approach to the cycle moves by up to ~4e-7 with the
+    start). Row 2000, inside the bursts, depends on rounding and is not asserted."""
     X, y = moons
-    _, losses = R.moons_train(X, y, 3, num_passes=5001)
-    printed = {0: 0.432387, 1000: 0.068947, 3000: 0.071218, 4000: 0.071253, 5000: 0.071278}
-    for i, value in printed.items():
-        assert round(losses[i], 6) == value, f"loss after iteration {i}"
-    _, annealed = R.moons_train(X, y, 3, num_passes=3001, d=10e-3)
+    params, losses = nudged(R.moons_init(3), nudge), {}
+    for i in range(5002):                                  # build_model's loop, printing where needed
+        params = R.moons_step(params, X, y, epsilon=0.01, reg_lambda=0.01)
+        if i in (0, 1000) or i % 1000 in (999, 0, 1) and i >= 2999:
+            losses[i] = R.moons_loss(params, X, y, 0.01)
+    assert round(losses[0], 6) == 0.432387
+    assert round(losses[1000], 6) == 0.068947
+    for i, printed in {3000: 0.071218, 4000: 0.071253, 5000: 0.071278}.items():
+        phase_i, phase_next = losses[i], losses[i + 1]
+        assert abs(phase_i - phase_next) > 4e-4, f"pass {i}: not two clearly different values"
+        assert abs(losses[i - 1] - phase_next) < 1e-6, f"pass {i}: the values do not repeat every second pass"
+        distance = min(abs(phase_i - printed), abs(phase_next - printed))
+        assert distance < 1e-6, f"row {i}: printed {printed}, the run's phases {phase_i:.7f} and {phase_next:.7f}"
+
+
+@pytest.mark.parametrize("nudge", ULP_NUDGES, ids=ULP_IDS)
+def test_moons_reproduces_the_annealed_loss_table(moons, nudge):
+    """The exercise's table (ε_t = ε/(1 + d·t)): the decaying step keeps the run stable, so every start
+    prints the same digits."""
+    X, y = moons
+    _, annealed = R.moons_train(X, y, 3, num_passes=3001, d=10e-3, params=nudged(R.moons_init(3), nudge))
     for i, value in {0: 0.432387, 1000: 0.081007, 2000: 0.075384, 3000: 0.073729}.items():
         assert round(annealed[i], 6) == value, f"annealed loss after iteration {i}"
 
 
-def test_engine_training_reproduces_the_documents_printed_losses(moons):
-    """The generic engine, trained like the document, prints the document's numbers."""
+def test_one_ulp_moves_one_entry_to_the_next_float():
+    a = np.array([[0.5, -1.0], [3.0, 0.0]])
+    up, down = R.one_ulp(a, 1, +1), R.one_ulp(a, 3, -1)
+    assert up[0, 1] == np.nextafter(-1.0, np.inf) and up[0, 1] != -1.0
+    assert down[1, 1] == -np.nextafter(0.0, 1.0)
+    np.testing.assert_array_equal(np.delete(up.ravel(), 1), np.delete(a.ravel(), 1))
+    np.testing.assert_array_equal(a, [[0.5, -1.0], [3.0, 0.0]])            # the input is not changed
+
+
+@pytest.mark.parametrize("nudge", ULP_NUDGES, ids=ULP_IDS)
+def test_engine_training_reproduces_the_documents_printed_losses(moons, nudge):
+    """The generic engine, trained like the document, prints the document's numbers (rows 0 and 1000,
+    from every start)."""
     X, y = moons
-    start = R.moons_init(3)
+    start = nudged(R.moons_init(3), nudge)
     after_1 = autodiff_training(start, lambda P, _: moons_loss_t(P, X, y, 0.01), range(1), lr=0.01)
     assert round(R.moons_loss(after_1, X, y), 6) == 0.432387
     after_1001 = autodiff_training(after_1, lambda P, _: moons_loss_t(P, X, y, 0.01), range(1000), lr=0.01)
