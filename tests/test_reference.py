@@ -530,6 +530,39 @@ def test_cost_fn_and_delta_equal_autodiff(cost):
     assert_same({"δ": cost.delta(z_val, R.sigmoid(z_val), y)}, {"δ": grad(C, z).numpy()}, cost.__name__)
 
 
+@pytest.mark.parametrize("cost_derivative, cost", [(R.quadratic_cost_derivative, R.QuadraticCost),
+                                                   (R.cross_entropy_cost_derivative, R.CrossEntropyCost)],
+                         ids=["quadratic", "cross-entropy"])
+def test_cost_derivative_equals_autodiff_and_gives_the_costs_delta(cost_derivative, cost):
+    """The exercise: ∂C/∂a for each cost (network.py's cost_derivative, and its cross-entropy version
+    (a − y)/(a(1 − a))), and network.py's δ = cost_derivative ∘ σ'(z) = the cost's delta."""
+    rng = np.random.default_rng(4)
+    z_val = rng.standard_normal((6, 1)) * 3
+    y = np.eye(6)[:, [1]]
+    a_val = R.sigmoid(z_val)
+    a = Tensor(a_val, requires_grad=True)
+    C = (-(y * a.log() + (1 - y) * (1 - a).log()).sum() if cost is R.CrossEntropyCost
+         else 0.5 * a.mse(y, reduction="sum"))
+    assert_same({"∂C/∂a": cost_derivative(a_val, y)}, {"∂C/∂a": grad(C, a).numpy()}, cost_derivative.__name__)
+    assert_same({"δ": R.output_delta(cost_derivative, z_val, a_val, y)}, {"δ": cost.delta(z_val, a_val, y)},
+                f"output_delta with {cost_derivative.__name__}")
+
+
+def test_cross_entropy_cost_derivative_divides_by_zero_at_saturation():
+    """Where σ(z) rounds to 1.0 (z ≳ 37 in float64: e^−37 ≈ 8.5e-17 is below half an ulp of 1),
+    a(1 − a) = 0 and network.py's δ becomes 1/0, then inf·0 = NaN; network2's δ = a − y stays 1."""
+    z = np.array([[0.5], [5.0], [36.0], [37.0], [40.0]])
+    y = np.zeros_like(z)
+    a = R.sigmoid(z)
+    assert a[2, 0] < 1.0 and a[3, 0] == 1.0 and a[4, 0] == 1.0
+    with pytest.warns(RuntimeWarning):
+        delta = R.output_delta(R.cross_entropy_cost_derivative, z, a, y)
+    np.testing.assert_allclose(delta[:3], a[:3] - y[:3], rtol=1e-12)
+    assert np.isnan(delta[3:]).all()
+    np.testing.assert_array_equal(R.CrossEntropyCost.delta(z, a, y), a - y)
+    assert np.isfinite(R.CrossEntropyCost.delta(z, a, y)).all()
+
+
 @pytest.mark.parametrize("cost", COSTS, ids=lambda c: c.__name__)
 @pytest.mark.parametrize("sizes", [(4, 5, 3), (3, 6, 4, 2)])
 def test_network2_backprop_equals_autodiff_per_sample(cost, sizes):
@@ -975,6 +1008,25 @@ def test_xor_pred_feeds_each_row():
     expected = [(P["W2"] @ h + P["b2"]).sigmoid().item() for h in hidden]
     np.testing.assert_allclose(R.xor_pred(X, params).ravel(), expected, rtol=1e-14)
     assert len(set(np.round(expected, 12))) == 4           # the question's pred() gave one value four times
+
+
+def test_xor_evolution_strategy_is_the_answers_and_solves_xor():
+    X, Y = R.xor_data()
+    best, costs = R.xor_evolution_strategy(X, Y)
+    assert len(costs) == 2000
+    assert costs[0] == pytest.approx(4 * np.log(2), rel=1e-14)     # zero weights: every ŷ = 1/2
+    assert all(later <= earlier for earlier, later in zip(costs, costs[1:]))
+    # turn 1 tries the first draw after np.random.seed(565113221), W1, b1, W2, b2 in that order
+    rs = np.random.RandomState(565113221)
+    first = {k: rs.random_sample(shape) * 0.24 - 0.12 for k, shape in
+             (("W1", (2, 2)), ("b1", (2, 1)), ("W2", (1, 2)), ("b2", (1, 1)))}
+    first_cost = sum(R.xor_loss(X[i].reshape(-1, 1), Y[i].reshape(-1, 1), first) for i in range(4))
+    assert costs[1] == min(costs[0], first_cost)
+    # the answer's outcome: XOR learned without a gradient (cost 4.8e-5 from this seed)
+    assert costs[-1] < 1e-4
+    assert costs[-1] == pytest.approx(sum(R.xor_loss(X[i].reshape(-1, 1), Y[i].reshape(-1, 1), best)
+                                          for i in range(4)), rel=1e-12)
+    np.testing.assert_array_equal(R.xor_pred(X, best)[:, 0] > 0.5, Y[:, 0] == 1)
 
 
 def test_xor_bad_input_raises_named_errors():
