@@ -187,6 +187,11 @@ def test_two_layer_net_numerical_and_autodiff_gradients_agree(tmp_path):
     # The speed-up itself is measured and printed by the example (timing is a benchmark's business,
     # not a test's); the test checks what it rests on: 2 forward passes per parameter, 64·50+50+50·10+10.
     assert results["n_params"] == 3760 and results["speedup"] > 0
+    assert len(results["numerical_times"]) == 2 and len(results["autodiff_times"]) == 5
+    low, high = results["speedup_range"]                 # the medians' ratio and the fastest runs' ratio
+    fastest = min(results["numerical_times"]) / min(results["autodiff_times"])
+    assert low <= results["speedup"] <= high and low <= fastest <= high
+    assert {low, high} == {results["speedup"], fastest}
     assert results["test_acc"][-1] > 0.3              # well above chance (0.1) after 800 iterations
     assert len(results["losses"]) == 800
     assert_figures(results["figures"], tmp_path, 2)
