@@ -216,19 +216,76 @@ def test_two_layer_net_autodiff_gradient_is_the_books_backprop():
 # ---------------------------------------------------------------------------------------------------
 # 002: network2.py
 
-def test_network2_runs_and_cross_entropy_learns_faster(tmp_path):
+@pytest.fixture(scope="module")
+def network2_quick(tmp_path_factory):
     pytest.importorskip("sklearn")
-    module = load("network2")
-    results = module.main(["--quick", "--out", str(tmp_path)])
+    out = tmp_path_factory.mktemp("network2")
+    return load("network2").main(["--quick", "--out", str(out)]), out
+
+
+def test_network2_runs_and_cross_entropy_learns_faster(network2_quick):
+    results, out = network2_quick
     final, first = results["final_accuracy"], results["first_epoch_accuracy"]
-    assert len(final) == 5
-    for label in ("cross-entropy + L2", "cross-entropy + L1", "cross-entropy, no regularisation"):
+    assert len(final) == 7
+    for label in ("cross-entropy + L2", "cross-entropy + L1", "cross-entropy, no regularisation",
+                  "cross-entropy + the notes' L1 line (bug)"):
         assert final[label][1] > 0.6, f"{label}: evaluation accuracy {final[label][1]}"       # chance: 0.1
         assert first[label] > first["quadratic + L2"] + 0.3, "cross-entropy should learn faster at first"
     assert final["quadratic + L2"][1] > 0.15
+    # the notes' all-positive init: slower than the book's randn with either cost
+    assert first["cross-entropy + L2, the notes' rand init"] < first["cross-entropy + L2"] - 0.1
+    assert final["quadratic + L2, the notes' rand init"][1] < final["quadratic + L2"][1]
     for h in results["histories"].values():
         assert len(h.eval_acc) == results["epochs"] == 2
-    assert_figures(results["figures"], tmp_path, 4)
+    assert_figures(results["figures"], out, 4)
+
+
+def test_network2_notes_l1_line_inflates_the_negative_weights(network2_quick):
+    """What the run prints about the notes' L1 line: it shrinks the positive weights and pushes the
+    negative ones away from zero (|w| taken off every weight), where the L1 step shrinks both."""
+    results, _ = network2_quick
+    signs = results["weight_signs"]
+    l1, bug, none = (signs[k] for k in ("cross-entropy + L1", "cross-entropy + the notes' L1 line (bug)",
+                                        "cross-entropy, no regularisation"))
+    assert bug[1] < none[1] < l1[1] < 0                   # Σ of the negative weights
+    assert l1[0] < bug[0] < none[0]                       # Σ of the positive weights
+
+
+def test_network2_notes_l1_optimizer_is_the_notes_update():
+    """NotesL1SGD (nn) takes the same step as nn.reference.network2_update_mini_batch_l1_buggy."""
+    module = load("network2")
+    rng = np.random.default_rng(6)
+    sizes, m, n, eta, lmbda = (5, 4, 3), 6, 30, 0.5, 4.0
+    biases, weights = R.network2_init(sizes, seed=7)
+    weights = [w - 0.3 for w in weights]                   # plenty of negative weights
+    X, y = rng.random((m, sizes[0])), rng.integers(0, sizes[-1], m)
+    Y = np.eye(sizes[-1])[y]
+    model = nn.Sequential(nn.Linear(5, 4), nn.Sigmoid(), nn.Linear(4, 3))
+    with no_grad():
+        for layer, b, w in zip((model[0], model[2]), biases, weights):
+            layer.weight.copy_(w.T)
+            layer.bias.copy_(b[:, 0])
+    opt = module.NotesL1SGD(model.parameters(), lr=eta, l1=lmbda / n)
+    nn.CrossEntropyCost("mean")(model(X), Y).backward()
+    opt.step()
+    data = [(X[i].reshape(-1, 1), Y[i].reshape(-1, 1)) for i in range(m)]
+    hand_b, hand_w = R.network2_update_mini_batch_l1_buggy(biases, weights, data, eta, lmbda, n)
+    for layer, b, w in zip((model[0], model[2]), hand_b, hand_w):
+        np.testing.assert_allclose(layer.weight.data, w.T, rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(layer.bias.data, b[:, 0], rtol=1e-12, atol=1e-15)
+
+
+def test_network2_saturation_table_shows_the_division_problem(network2_quick):
+    results, _ = network2_quick
+    rows = results["saturation"]
+    assert [r[0] for r in rows] == list(load("network2").SATURATION_Z)
+    for z, a, one_minus_a, by_hand, engine, network2 in rows:
+        assert network2 == a                               # δ = a − y with y = 0
+        if a == 1.0:                                       # z ≳ 37: a(1 − a) = 0
+            assert np.isnan(by_hand) and np.isnan(engine), f"z = {z}"
+        else:
+            assert by_hand == pytest.approx(a, rel=1e-12) and engine == pytest.approx(a, rel=1e-12), f"z = {z}"
+    assert sum(np.isnan(r[3]) for r in rows) == 2          # z = 37 and z = 40
 
 
 @pytest.mark.parametrize("penalty", ["L2", "L1"])
