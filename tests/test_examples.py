@@ -511,3 +511,50 @@ def test_xor_seed_sweep_counts_match_the_hand_written_runs(xor_quick):
     assert results["seeds"] == 2
     assert (results["successes"], results["buggy_successes"]) == (learned, learned_buggy)
 
+
+# ---------------------------------------------------------------------------------------------------
+# What the examples and the command line leave behind
+
+def test_gitignore_covers_every_default_output_folder():
+    """git status stays clean after the examples and the CLI run with their default --out."""
+    import argparse
+    from nn.cli import build_parser
+    root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+    with open(os.path.join(root, ".gitignore"), encoding="utf-8") as f:
+        patterns = {line.strip() for line in f if line.strip() and not line.startswith("#")}
+    folders = set()
+    for name in ("moons_3layer", "two_layer_net", "network2", "deep_moons", "xor"):
+        parser_args = load(name).parse_args([])
+        folders.add(os.path.normpath(parser_args.out).split(os.sep)[0])      # examples_out/<name>
+    sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    for command in ("demo", "train"):
+        folders.add(sub.choices[command].get_default("out"))
+    assert folders >= {"examples_out", "tinygrad-edu-demo", "tinygrad-edu-train"}
+    for folder in folders:
+        assert f"{folder}/" in patterns or f"/{folder}/" in patterns, f".gitignore does not cover {folder}/"
+
+
+def test_every_test_the_documents_page_and_the_readme_name_exists():
+    """docs/documents.md and the README's tables name the tests that check each claim: they must exist
+    (a name ending in _* stands for the tests that start with it)."""
+    import re
+    root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+    defined = set()
+    for name in ("test_reference.py", "test_reference_nn.py", "test_examples.py"):
+        with open(os.path.join(root, "tests", name), encoding="utf-8") as f:
+            defined |= set(re.findall(r"^def (test_\w+)", f.read(), re.M))
+    for doc in ("docs/documents.md", "README.md"):
+        with open(os.path.join(root, doc), encoding="utf-8") as f:
+            text = f.read()
+        named = set(re.findall(r"`(test_\w+?(?:_\*)?)`", text))
+        if doc == "README.md":                  # only the documents' tables, not other sections
+            section = text[text.index("## From the documents to autodiff"):text.index("## The engine: what to read")]
+            named = set(re.findall(r"`?((?:…|test)_\w+?(?:_\*)?)`", section))
+        assert named, doc
+        for test in named:
+            if test.startswith("…"):
+                continue
+            if test.endswith("_*"):
+                assert any(d.startswith(test[:-1]) for d in defined), f"{doc} names {test}, which matches no test"
+            else:
+                assert test in defined, f"{doc} names {test}, which is not a test"
