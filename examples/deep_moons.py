@@ -1,6 +1,6 @@
 """Document 003 ("Build a fully connected network yourself"; see docs/documents.md), with nn.
 
-    python examples/deep_moons.py             # seeds 1 and 0, the first 10 epochs each (~15 s)
+    python examples/deep_moons.py             # seeds 1 and 0, the first 10 epochs each (~8 s)
     python examples/deep_moons.py --full      # the document's 500 epochs, for both seeds (~9 min)
     python examples/deep_moons.py --quick     # a smoke run: seed 1, 3 epochs (~2 s)
 
