@@ -1,7 +1,7 @@
-"""Document 002 (002_5e80477a8f6992aa.txt, notes on network2.py from "Neural Networks and Deep
-Learning", chapter 3), with nn: cross-entropy against the quadratic cost, L2 against L1.
+"""Document 002 (notes on network2.py from "Neural Networks and Deep Learning", chapter 3; see
+docs/documents.md), with nn: cross-entropy against the quadratic cost, L2 against L1.
 
-    python examples/network2.py                 # 8×8 digits, 64-30-10, 5 runs of 20 epochs (~10 s)
+    python examples/network2.py                 # 8×8 digits, 64-30-10, 7 runs of 20 epochs (~10 s)
     python examples/network2.py --full          # 30 epochs each, as the book
     python examples/network2.py --mnist DIR     # 784-30-10 on the MNIST IDX files in DIR, λ = 5.0
     python examples/network2.py --quick         # a smoke run (~2 s)
@@ -29,9 +29,11 @@ its "total_cost" metric is network2's total_cost: the mean cost plus (λ/2n)Σ�
 (L1), with n the size of the data set measured.
 
 The runs, on the 8×8 digits (1,437 training, 360 evaluation images) unless --mnist is given:
-    quadratic + L2, cross-entropy + L2, cross-entropy + L1, cross-entropy without regularisation, and
-    quadratic + L2 from the notes' initialisation (np.random.rand: uniform and all positive, where the
-    book draws randn - the difference the notes introduce).
+    quadratic + L2, cross-entropy + L2, cross-entropy + L1, cross-entropy without regularisation,
+    quadratic + L2 and cross-entropy + L2 from the notes' initialisation (np.random.rand: uniform and
+    all positive, where the book draws randn - the difference the notes introduce; the notes' network2
+    uses the cross-entropy cost by default), and cross-entropy with the notes' own L1 line (NotesL1SGD,
+    the documented bug, in a training run).
 λ = 0.5 on the digits: the book's λ = 5.0 is meant for n = 50,000; on 1,437 images the same λ would
 weigh 35 times more per example (λ/n is what the update uses) and costs several points of accuracy.
 
@@ -39,13 +41,25 @@ What the run shows (digits, 20 epochs, seed 0): cross-entropy learns at once - 7
 accuracy after the first epoch - while the quadratic cost starts at chance (9%), because its δ
 carries the factor σ'(z), small wherever an output unit is saturated; it catches up later (95.3%
 after 20 epochs against 96.9% for cross-entropy + L2). The notes' all-positive initialisation slows
-the quadratic cost much further (45% after 10 epochs against 86%, 87% after 20). L1 ends a little
-below L2 at this λ (96.7%). Because total_cost divides the penalty by the size of the set it
-measures, a regularised run's evaluation cost (n = 360) carries a 4× larger penalty than its training
-cost (n = 1,437) and sits well above it. The printed tables and the figures have the exact numbers.
+the quadratic cost much further (still at chance after 2 epochs, 87% after 20) and cross-entropy's
+first epoch too (45% instead of 78%), which then catches up (96.7%). L1 ends a little below L2 at
+this λ (96.7%). The notes' L1 line does not hurt the accuracy here but does the opposite of L1 to
+the negative weights: after 20 epochs they sum to about −888, against −499 with the L1 step and
+−724 without any regularisation, while the positive weights shrink (495 against 550). Because
+total_cost divides the penalty by the size of the set it measures, a regularised run's evaluation
+cost (n = 360) carries a 4× larger penalty than its training cost (n = 1,437) and sits well above
+it. The printed tables and the figures have the exact numbers.
+
+Then the notes' exercise: rewrite network.py's cost_derivative for the cross-entropy. It becomes
+∂C/∂a = (a − y)/(a(1 − a)) (nn.reference.cross_entropy_cost_derivative), and network.py's output
+error cost_derivative·σ'(z) (nn.reference.output_delta) is a − y again - until a = σ(z) rounds to
+exactly 1.0 (z ≳ 37 in float64): then a(1 − a) = 0, the division gives inf and inf·0 gives NaN. The
+example prints a table of z, a, network.py's δ, the engine's gradient of the cost built op by op
+(which divides by 1 − a inside log's derivative, so it fails the same way) and network2's δ = a − y,
+which folds σ'(z) into the formula and never divides.
 
 Figures: the monitor (total cost and accuracy per epoch, training and evaluation data) of the
-quadratic and the cross-entropy run, and the evaluation accuracy and training cost of all five.
+quadratic and the cross-entropy run, and the evaluation accuracy and training cost of all seven.
 main(argv) returns a dict of the numbers it printed (see main's docstring).
 """
 import os
@@ -59,6 +73,7 @@ import numpy as np  # noqa: E402
 from _cli import example_parser, parse  # noqa: E402
 
 import nn  # noqa: E402
+import nn.reference as reference  # noqa: E402  (the exercise's formulas, written by hand)
 from nn.data import (DatasetNotFoundError, IDXError, MissingDependencyError, load_digits, load_mnist,  # noqa: E402
                      one_hot)
 from tinygrad_edu import Tensor, no_grad  # noqa: E402
@@ -67,15 +82,41 @@ HIDDEN = 30
 ETA = 0.5
 MINI_BATCH = 10
 
-# (label, cost, penalty, initialisation); λ is per data set (see LAMBDA)
+# (label, cost, penalty, initialisation); λ is per data set (see LAMBDA). "L1-notes" is the notes' own
+# L1 line, a documented bug (NotesL1SGD below).
 RUNS = (
     ("quadratic + L2", "quadratic", "L2", "book"),
     ("cross-entropy + L2", "cross-entropy", "L2", "book"),
     ("cross-entropy + L1", "cross-entropy", "L1", "book"),
     ("cross-entropy, no regularisation", "cross-entropy", None, "book"),
     ("quadratic + L2, the notes' rand init", "quadratic", "L2", "notes"),
+    ("cross-entropy + L2, the notes' rand init", "cross-entropy", "L2", "notes"),
+    ("cross-entropy + the notes' L1 line (bug)", "cross-entropy", "L1-notes", "book"),
 )
 LAMBDA = {"digits": 0.5, "MNIST": 5.0}
+SATURATION_Z = (0.5, 5.0, 20.0, 36.0, 37.0, 40.0)      # pre-activations for the cost_derivative exercise
+
+
+class NotesL1SGD(nn.SGD):
+    """The notes' L1 update, exactly as they write it (a documented bug, see
+    nn.reference.KNOWN_BUGS['network2_update_mini_batch_l1_buggy']):
+
+        w ← (1 − η(λ/n)·sign(w)) ∘ w − (η/m) Σ∇w   =   w − η(λ/n)·|w| − (η/m) Σ∇w
+
+    It takes η(λ/n)·|w| off every weight: positive weights shrink in proportion to their size (like
+    L2), negative ones grow away from zero. The L1 step is w − η(λ/n)·sign(w) − (η/m)Σ∇w
+    (nn.SGD(l1=λ/n)). Weights only (ndim >= 2); biases get the plain gradient step."""
+
+    def __init__(self, params, lr, l1):
+        super().__init__(params, lr)
+        self.notes_l1 = l1
+
+    def step(self):
+        with no_grad():
+            for p in self.params:
+                if p.grad is not None and p.ndim >= 2:
+                    p.mul_(1.0 - self.lr * self.notes_l1 * np.sign(p.data))   # (1 − η(λ/n) sign(w)) ∘ w
+        super().step()                                                        # − η ∇w (from .grad)
 
 
 def load_data(mnist_dir, seed=0):
@@ -128,16 +169,47 @@ def total_cost_metric(model, cost_fn, lam, penalty):
 
 
 def run(label, cost, penalty, init, data, lam, epochs, seed=0):
-    """Train one network as network2.SGD with its four monitor_* flags on; returns the History."""
+    """Train one network as network2.SGD with its four monitor_* flags on; returns (History, model)."""
     X_train, Y_train, X_eval, Y_eval = data
     n = len(X_train)
     model = network(X_train.shape[1], cost, init, seed)
     cost_fn = nn.QuadraticCost("mean") if cost == "quadratic" else nn.CrossEntropyCost("mean")
-    regulariser = {"L2": {"weight_decay": lam / n}, "L1": {"l1": lam / n}}.get(penalty, {})
-    opt = nn.SGD(model.parameters(), lr=ETA, **regulariser)
-    return nn.fit(model, cost_fn, opt, (X_train, Y_train), epochs=epochs, batch_size=MINI_BATCH,
-                  eval_data=(X_eval, Y_eval), seed=seed, progress=False,
-                  metrics=("accuracy", total_cost_metric(model, cost_fn, lam, penalty)))
+    if penalty == "L1-notes":
+        opt = NotesL1SGD(model.parameters(), lr=ETA, l1=lam / n)
+        penalty = "L1"                                 # monitored with the L1 cost it meant to descend
+    else:
+        regulariser = {"L2": {"weight_decay": lam / n}, "L1": {"l1": lam / n}}.get(penalty, {})
+        opt = nn.SGD(model.parameters(), lr=ETA, **regulariser)
+    history = nn.fit(model, cost_fn, opt, (X_train, Y_train), epochs=epochs, batch_size=MINI_BATCH,
+                     eval_data=(X_eval, Y_eval), seed=seed, progress=False,
+                     metrics=("accuracy", total_cost_metric(model, cost_fn, lam, penalty)))
+    return history, model
+
+
+def weight_signs(model):
+    """(Σ w over the positive weights, Σ w over the negative ones, how many are negative) of the
+    network's weight matrices (biases left out, as the penalties leave them)."""
+    w = np.concatenate([layer.weight.data.ravel() for layer in model if isinstance(layer, nn.Linear)])
+    return float(w[w > 0].sum()), float(w[w < 0].sum()), int((w < 0).sum())
+
+
+def saturation_table(zs=SATURATION_Z):
+    """The exercise of the notes: network.py's cost_derivative rewritten for the cross-entropy,
+    ∂C/∂a = (a − y)/(a(1 − a)), times σ'(z) (network.py's δ), against network2's δ = a − y and against
+    the engine's gradient of C(σ(z)) built from log ops, for one output unit with target y = 0.
+    Returns rows (z, a, 1 − a, network.py δ, engine δ, network2 δ); NaN where a rounds to 1."""
+    z_col = np.array(zs, dtype=np.float64).reshape(-1, 1)                 # (k, 1) pre-activations
+    y = np.zeros_like(z_col)
+    a = reference.sigmoid(z_col)
+    with np.errstate(divide="ignore", invalid="ignore"):                  # the point: 1/0 and inf·0
+        by_hand = reference.output_delta(reference.cross_entropy_cost_derivative, z_col, a, y)
+        z = Tensor(z_col, requires_grad=True)
+        s = z.sigmoid()
+        C = (-(y * s.log()) - (1 - y) * (1 - s).log()).sum()             # the cost, op by op
+        C.backward()
+    network2 = reference.CrossEntropyCost.delta(z_col, a, y)
+    return [(float(z_col[i, 0]), float(a[i, 0]), float(1 - a[i, 0]), float(by_hand[i, 0]),
+             float(z.grad.data[i, 0]), float(network2[i, 0])) for i in range(len(zs))]
 
 
 def parse_args(argv):
@@ -151,11 +223,13 @@ def parse_args(argv):
 
 
 def main(argv=None):
-    """Train the five runs, print their monitors and final accuracies, write the figures.
+    """Train the seven runs, print their monitors and final accuracies, write the figures.
 
-    Returns a dict: data, lmbda, epochs, histories (label -> nn.History), final_accuracy (label ->
-    (train, eval) accuracy after the last epoch), first_epoch_accuracy (label -> eval accuracy after
-    epoch 1), figures, seconds.
+    Returns a dict: data, lmbda, epochs, histories (label -> nn.History), models (label -> the trained
+    network), final_accuracy (label -> (train, eval) accuracy after the last epoch),
+    first_epoch_accuracy (label -> eval accuracy after epoch 1), weight_signs (label -> Σ positive
+    weights, Σ negative weights, count of negative weights; for the two L1 runs and the unregularised
+    one), saturation (the rows of the cost_derivative table, see saturation_table), figures, seconds.
     """
     args = parse_args(argv)
     start = time.perf_counter()
@@ -164,9 +238,10 @@ def main(argv=None):
     data = (X_train, one_hot(y_train, 10), X_eval, one_hot(y_eval, 10))   # network2's vectorized_result rows
     print(f"Document 002: network2 on {name}: {X_train.shape[1]}-{HIDDEN}-10 sigmoid, η = {ETA}, mini-batch "
           f"{MINI_BATCH}, λ = {lam}, n = {len(X_train)}, {args.epochs} epochs; evaluation set of {len(X_eval)}")
-    histories = {}
+    histories, models = {}, {}
     for label, cost, penalty, init in RUNS:
-        histories[label] = h = run(label, cost, penalty, init, data, lam, args.epochs, args.seed)
+        h, models[label] = run(label, cost, penalty, init, data, lam, args.epochs, args.seed)
+        histories[label] = h
         print(f"\n{label}:")
         print("  epoch  train cost  train acc  eval cost  eval acc")
         shown = sorted({0, len(h.epoch) - 1} | set(range(4, len(h.epoch), 5)))
@@ -179,13 +254,34 @@ def main(argv=None):
     print(f"\nFinal accuracies after {args.epochs} epoch{'s' if args.epochs != 1 else ''} "
           "(evaluation accuracy after epoch 1 in brackets):")
     for label, (train_acc, eval_acc) in final.items():
-        print(f"  {label:38s} train {train_acc:.4f}   eval {eval_acc:.4f}   [{first[label]:.4f}]")
+        print(f"  {label:42s} train {train_acc:.4f}   eval {eval_acc:.4f}   [{first[label]:.4f}]")
+
+    # The notes' L1 line in a training run: what it does to the weights.
+    signs = {label: weight_signs(models[label]) for label in
+             ("cross-entropy + L1", "cross-entropy + the notes' L1 line (bug)", "cross-entropy, no regularisation")}
+    print("\nThe notes' L1 line, (1 − η(λ/n)·sign(w))·w, takes η(λ/n)·|w| off every weight: negative weights")
+    print("grow away from zero. After training, the weight matrices hold:")
+    for label, (pos, neg, count) in signs.items():
+        print(f"  {label:42s} Σ w>0: {pos:7.1f}   Σ w<0: {neg:8.1f}   ({count} negative)")
+
+    # The exercise: cost_derivative for the cross-entropy, and why network2 does not use it.
+    table = saturation_table()
+    print("\nThe exercise: network.py's δ = cost_derivative(a, y)·σ'(z) with the cross-entropy's cost_derivative")
+    print("(a − y)/(a(1 − a)), for one output with target 0, against network2's δ = a − y. Where a = σ(z)")
+    print("rounds to exactly 1.0 (z ≳ 37 in float64), a(1 − a) is 0 and the division gives 1/0, then inf·0 = NaN;")
+    print("so does the engine's gradient of the cost built op by op (log(1 − a) is log 0). network2 cancels")
+    print("σ'(z) by hand and nn.CrossEntropyCost works on z itself, so neither ever divides by a(1 − a).")
+    print(f"  {'z':>5}  {'a = σ(z)':>18}  {'1 − a':>9}  {'network.py δ':>12}  {'engine, op by op':>16}  "
+          f"{'network2 δ':>10}")
+    for z, a, rest, by_hand, engine, net2 in table:
+        print(f"  {z:5.1f}  {a:18.16f}  {rest:9.2e}  {by_hand:12.6f}  {engine:16.6f}  {net2:10.6f}")
 
     figures = write_figures(args.out, histories)
     seconds = time.perf_counter() - start
     print(f"\nfigures: {', '.join(figures)}  ({seconds:.1f} s)")
-    return {"data": name, "lmbda": lam, "epochs": args.epochs, "histories": histories,
-            "final_accuracy": final, "first_epoch_accuracy": first, "figures": figures, "seconds": seconds}
+    return {"data": name, "lmbda": lam, "epochs": args.epochs, "histories": histories, "models": models,
+            "final_accuracy": final, "first_epoch_accuracy": first, "weight_signs": signs,
+            "saturation": table, "figures": figures, "seconds": seconds}
 
 
 def write_figures(out, histories):

@@ -33,7 +33,7 @@ import numpy as np
 from tinygrad_edu import ArgumentError, DTypeError, LabelError, ShapeError, Tensor
 
 __all__ = ["plot_history", "plot_curves", "plot_decision_boundary", "plot_boundary_grid", "save_figure",
-           "decision_grid", "BoundaryGrid", "FORMATS"]
+           "decision_grid", "BoundaryGrid", "FORMATS", "plot_points"]
 
 FORMATS = ("png", "svg", "pdf")
 MAX_GRID_POINTS = 4_000_000     # a finer decision grid is refused (it would take minutes and GBs)
@@ -465,4 +465,33 @@ def plot_boundary_grid(models, X, y, titles=None, path=None, ncols=2, h=0.01, pa
         _draw_boundary(plt, ax, grid, X, y, str(title))
     fig.boundary_grids = grids
     fig.boundary_grid = grids[-1]
+    return _finish(fig, path)
+
+
+def plot_points(X, y, path=None, ax=None, title=None):
+    """The labelled points alone, one colour per class: the picture of the data that documents 000 and
+    003 draw before training anything (003 calls it the "moon plot").
+
+    X: (N, 2) points; y: (N,) their labels. ax: draw into these matplotlib axes instead of a new
+    figure. Returns the Figure (saved when given a path)."""
+    X, y = _points(X, y, "plot_points")
+    if y is None:
+        raise LabelError("plot_points: y is required (one class label per point)")
+    plt = _pyplot()
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(6.0, 4.8), layout="constrained")
+    elif not hasattr(ax, "scatter"):
+        raise ArgumentError(f"plot_points: ax must be matplotlib axes, got {type(ax).__name__}")
+    else:
+        fig = ax.figure
+    classes = np.unique(y)
+    cmap, norm = _class_colours(plt, classes)
+    points = ax.scatter(X[:, 0], X[:, 1], c=np.searchsorted(classes, y), cmap=cmap, norm=norm,
+                        edgecolors="k", linewidths=0.5, s=18)
+    handles, _ = points.legend_elements()
+    ax.legend(handles, [f"class {c:g}" for c in classes], loc="best", fontsize=8, framealpha=0.7)
+    ax.set_xlabel("x₁")
+    ax.set_ylabel("x₂")
+    if title:
+        ax.set_title(title)
     return _finish(fig, path)

@@ -1,8 +1,11 @@
 """The reference documents' hand-derived backprop, written as plain NumPy: the independent oracle.
 
-Each of the five documents in `shared/seeds/` derives the gradients of a small network by hand. This
-module writes those formulas down once more, as our own code, one function per formula, with the
-document and the formula in its docstring. `tests/test_reference.py` then checks, in float64, that the
+Each of the five reference documents derives the gradients of a small network by hand. The documents
+themselves are not part of this repository: docs/documents.md tells, in our words, what each one
+derives and runs and what this project reproduces of it. Docstrings here cite a document by the name
+of our reference copy (000_7df5dfa3a221338a.txt ... 004_4294ce1bbe7cb7a4.txt; the number is what
+matters). This module writes those formulas down once more, as our own code, one function per formula,
+with the document and the formula in its docstring. `tests/test_reference.py` then checks, in float64, that the
 engine's generic autodiff gives the same numbers (to 1e-10), that whole training runs end with the same
 weights, and that the documents' bugs - kept here as named `*_buggy` variants - are caught.
 
@@ -23,6 +26,7 @@ Formula -> reference function (the tests of each are listed in the README / the 
       dW2 = a1ᵀδ3 + λW2, db2 = Σδ3, dW1 = xᵀδ2 + λW1, db1 = Σδ2
     W ← W − ε dW, annealed ε_t = ε / (1 + d·t) (the exercise)       moons_step
     20,000 passes and the printed loss table                        moons_train
+    (a start moved by one ulp, to see what depends on rounding)     one_ulp
     class = argmax ŷ                                                moons_predict
 
   001_7e031f406447f680.txt  TwoLayerNet, sigmoid hidden layer, softmax, cross-entropy
@@ -47,6 +51,8 @@ Formula -> reference function (the tests of each are listed in the README / the 
     (1/n) Σ C + ½(λ/n) Σ‖w‖²  or  + (λ/n) Σ|w|                      network2_total_cost
     the notes' L1 cost (1/n) Σ C + (λ/n) Σ‖w‖_F  (bug)              network2_total_cost_l1_buggy
     w = randn(out, in)/√in (book), rand(out, in)/√in (notes)        network2_init, network2_init_notes
+    the exercise: CE's cost_derivative ∂C/∂a = (a − y)/(a(1 − a))   cross_entropy_cost_derivative
+      and network.py's δᴸ = cost_derivative ∘ σ'(z)                 quadratic_cost_derivative, output_delta
     one-hot column e_j                                              vectorized_result
     a^l = σ(w^l a^(l−1) + b^l)                                      network2_feedforward
     shuffled mini-batches, epoch after epoch                        epoch_batches, network2_train
@@ -71,6 +77,7 @@ Formula -> reference function (the tests of each are listed in the README / the 
     every gradient first, then the update                           xor_step
     W2 updated before W1's gradient uses it  (bug)                  xor_step_buggy
     per-sample training, prediction                                 xor_train, xor_pred
+    the answer's evolution strategy (no gradients)                  xor_evolution_strategy
 
 KNOWN_BUGS maps each buggy variant's name to a one-paragraph explanation (tests quote it).
 
@@ -166,6 +173,20 @@ def _one_hot(op, t, n, n_classes):
 
 def _copy(params):
     return {k: np.array(v, copy=True) for k, v in params.items()}
+
+
+def one_ulp(a, index=0, direction=1):
+    """A float64 copy of the array `a` with one element (flat `index`) moved to the next representable
+    number up (direction=+1) or down (-1): np.nextafter, a change of one unit in the last place (ulp).
+
+    Different CPUs - and NumPy's different SIMD code paths on one CPU - round sums differently by about
+    this much. Long training runs of the documents are chaotic in places (000's ε = 0.01 run, the H = 2
+    network), so a number that changes when a starting weight moves by one ulp depends on rounding and
+    can differ from machine to machine; the tests assert only what survives such a nudge."""
+    out = np.array(a, dtype=np.float64, copy=True)
+    flat = out.reshape(-1)                                  # a view: writing it writes out
+    flat[index] = np.nextafter(flat[index], np.inf if direction > 0 else -np.inf)
+    return out
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -293,17 +314,24 @@ def moons_step(params, X, y, epsilon=0.01, reg_lambda=0.01, t=0, d=None):
 
 
 def moons_train(X, y, nn_hdim, num_passes=20000, epsilon=0.01, reg_lambda=0.01, d=None, seed=0,
-                print_every=1000):
-    """000_7df5dfa3a221338a.txt's build_model: moons_init(nn_hdim, seed), then `num_passes` calls of
-    moons_step (annealed when d is given, e.g. the exercise's d = 10e-3).
+                print_every=1000, params=None):
+    """000_7df5dfa3a221338a.txt's build_model: moons_init(nn_hdim, seed) (or the given `params`, e.g. a
+    start nudged by one_ulp), then `num_passes` calls of moons_step (annealed when d is given, e.g.
+    the exercise's d = 10e-3).
 
     Returns (params, losses) where losses maps pass i to moons_loss after that pass, for every i with
-    i % print_every == 0: the document's "Loss after iteration i" table. For H = 3 on moons_data()
-    this reproduces every printed row to its 6 digits (0.432387 at 0, 0.068947 at 1000, ...,
-    0.071316 at 19000) except 2000, printed 0.068926 where this gives 0.068950; with d = 10e-3 it
-    reproduces the exercise's table (0.081007 at 1000, 0.075384 at 2000, ...).
+    i % print_every == 0: the document's "Loss after iteration i" table. For H = 3 on moons_data():
+      * rows 0 and 1000 (0.432387, 0.068947) come out as printed on every machine;
+      * from pass ~1,140 to ~2,000 the ε = 0.01 run has bursts of instability that magnify rounding
+        differences, so row 2000 (printed 0.068926) depends on the CPU's rounding;
+      * after them the run is a period-2 cycle: the loss alternates between two values, and the
+        document's rows from 3000 on are one of the two (to their 6 decimals, ±1 in the last). Which
+        one falls on even passes is decided by rounding during the bursts.
+    With d = 10e-3 the run is stable and reproduces the exercise's table (0.081007 at 1000, 0.075384
+    at 2000, ... 0.070509 at 19000) on every machine.
     """
-    params = moons_init(nn_hdim, X.shape[1], int(np.max(y)) + 1, seed)
+    if params is None:
+        params = moons_init(nn_hdim, X.shape[1], int(np.max(y)) + 1, seed)
     losses = {}
     for i in range(num_passes):
         params = moons_step(params, X, y, epsilon, reg_lambda, t=i, d=d)
@@ -504,6 +532,34 @@ class CrossEntropyCost:
     def delta(z, a, y):
         """δL = a − y, shape (n_out, 1); z is unused (kept for QuadraticCost's signature)."""
         return a - y
+
+
+def quadratic_cost_derivative(a, y):
+    """network.py's Network.cost_derivative, which 002_5e80477a8f6992aa.txt's exercise starts from:
+    ∂C/∂a = a − y for the quadratic cost C = ½‖a − y‖². network.py's output error is
+    cost_derivative(a, y) ∘ σ'(z) (see output_delta)."""
+    return a - y
+
+
+def cross_entropy_cost_derivative(a, y):
+    """The exercise of 002_5e80477a8f6992aa.txt: cost_derivative rewritten for the cross-entropy
+    C = Σ −y ln a − (1 − y) ln(1 − a):
+
+        ∂C/∂a = −(y/a − (1 − y)/(1 − a)) = (a − y) / (a (1 − a))
+
+    The problem the exercise asks about: a = σ(z) rounds to exactly 1.0 for z ≳ 37 and to exactly 0
+    for z ≲ −745 in float64, and a(1 − a) to 0 well before that, so this divides by zero (inf,
+    then inf·0 = NaN in output_delta) just where a saturated unit most needs a gradient; short of
+    that, 1 − a loses its digits to cancellation. network2 folds σ'(z) = a(1 − a) into the formula
+    by hand: CrossEntropyCost.delta = a − y, with nothing left to divide."""
+    return (a - y) / (a * (1 - a))
+
+
+def output_delta(cost_derivative, z, a, y):
+    """network.py's output error δᴸ = cost_derivative(a, y) ∘ σ'(z) (z, a, y: (n_out, 1) columns).
+    With quadratic_cost_derivative it is QuadraticCost.delta; with cross_entropy_cost_derivative it
+    is CrossEntropyCost.delta = a − y wherever a(1 − a) does not vanish, and NaN where it does."""
+    return cost_derivative(a, y) * sigmoid_derivative(z)
 
 
 def vectorized_result(j, n=10):
@@ -992,3 +1048,25 @@ def xor_pred(X, params):
     for i in range(X.shape[0]):
         out[i] = xor_forward(X[i].reshape((-1, 1)), params)[3][0]
     return out
+
+
+def xor_evolution_strategy(X, Y, turns=2000, epsilon=0.12, seed=565113221):
+    """The answer's solution in 004_4294ce1bbe7cb7a4.txt: no gradients at all, a simple evolution
+    strategy. The weights start at zero; every turn evaluates the epoch cost of the current weights
+    (the sum of xor_loss over the four samples), keeps them as the best if the cost is lower than the
+    best so far (or on turn 0), and then draws new weights as best + uniform[−ε, ε) noise, W1 (2, 2),
+    b1 (2, 1), W2 (1, 2), b2 (1, 1) in that order, from the stream np.random.seed(seed) starts (the
+    question seeds 565113221 at the top and draws nothing else before the loop).
+
+    Returns (best, best_costs): the best parameters and the best epoch cost after each turn."""
+    rng = _legacy_rng(seed)
+    params = {"W1": np.zeros((2, 2)), "b1": np.zeros((2, 1)), "W2": np.zeros((1, 2)), "b2": np.zeros((1, 1))}
+    best, best_cost, best_costs = None, None, []
+    for turn in range(turns):
+        cost = sum(xor_loss(X[i].reshape(-1, 1), Y[i].reshape(-1, 1), params) for i in range(X.shape[0]))
+        if turn == 0 or cost < best_cost:
+            best, best_cost = params, cost
+        best_costs.append(best_cost)
+        params = {k: best[k] + rng.random_sample(best[k].shape) * epsilon * 2 - epsilon
+                  for k in ("W1", "b1", "W2", "b2")}
+    return best, best_costs
