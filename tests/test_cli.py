@@ -82,8 +82,7 @@ def without_dot(monkeypatch, tmp_path):
 # ---------------------------------------------------------------------------------------------------
 # demo
 
-def test_demo_prints_the_documents_losses_and_writes_its_pictures(capsys, tmp_path):
-    assert shutil.which("dot"), "Graphviz's dot program is required (installed here and in CI)"
+def test_demo_prints_the_documents_losses_and_writes_its_pictures(capsys, tmp_path, graphviz_dot):
     code, out, err = run(capsys, "demo", "--iterations", 1001)
     assert code == 0, err
     losses = [line for line in out.splitlines() if line.startswith("Loss after iteration")]
@@ -311,7 +310,7 @@ def test_digits_without_scikit_learn_is_one_line(capsys, tmp_path, monkeypatch):
 # ---------------------------------------------------------------------------------------------------
 # graph
 
-def test_graph_svg_png_and_dot(capsys, tmp_path):
+def test_graph_svg_png_and_dot(capsys, tmp_path, graphviz_dot):
     spec = write_spec(tmp_path)
     code, out, err = run(capsys, "graph", "--spec", spec)                     # default: ./graph.svg
     assert code == 0, err
@@ -346,7 +345,7 @@ def test_graph_of_a_saved_model_with_a_single_logit(capsys, tmp_path):
 
 def test_graph_error_paths(capsys, tmp_path, monkeypatch):
     spec = write_spec(tmp_path)
-    code, _, err = run(capsys, "graph", "--spec", "nothing.json")
+    code, _, err = run(capsys, "graph", "--spec", "nothing.json", "--format", "dot")
     assert_one_line_error(code, err, "nothing.json")
     code, _, err = run(capsys, "graph", "--spec", spec, "--format", "jpg")
     assert_one_line_error(code, err, "--format", "jpg")

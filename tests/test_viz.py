@@ -7,6 +7,7 @@ independent parser, whenever it is installed (CI installs Debian's graphviz, so 
 import html
 import io
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -21,9 +22,9 @@ from tinygrad_edu import (ArgumentError, GraphError, GraphvizNotFound, Tensor, d
                           format_graph, name_scope, print_graph, record_scopes, to_dot)
 from tinygrad_edu import viz
 
-HAVE_DOT = shutil.which("dot") is not None
-needs_dot = pytest.mark.skipif(not HAVE_DOT, reason="the Graphviz 'dot' program is not installed "
-                               "(CI installs it: apt-get install graphviz)")
+# Tests that render with Graphviz's dot use the graphviz_dot fixture (tests/conftest.py): skipped with the
+# reason when dot is missing, a failure under CI.
+needs_dot = pytest.mark.usefixtures("graphviz_dot")
 
 # ---------------------------------------------------------------------------------------------------
 # A tiny reader for the DOT we write: node ids with their labels, edges, cluster membership.
@@ -279,7 +280,8 @@ def test_parameters_named_by_module_path():
         to_dot(loss, params=42)
 
 
-def test_scopes_become_nested_labelled_clusters():
+def scoped_net_dot():
+    """DOT text of a 2-3-1 net recorded with nested name scopes, and the tensors x and W1."""
     x = Tensor(np.ones((4, 2)), name="x")
     W1 = Tensor(np.full((2, 3), 0.1), requires_grad=True, name="W1")
     W2 = Tensor(np.full((3, 1), 0.2), requires_grad=True, name="W2")
@@ -291,8 +293,11 @@ def test_scopes_become_nested_labelled_clusters():
                 h = h.tanh()
             with name_scope("2: Linear(3→1)"):
                 out = h @ W2
-    loss = out.mean()
-    dot = to_dot(loss)
+    return to_dot(out.mean()), x, W1
+
+
+def test_scopes_become_nested_labelled_clusters():
+    dot, x, W1 = scoped_net_dot()
     nodes, _ = parse(dot)
     assert dot.count("subgraph cluster_") == 4
     seq = ["Sequential"]
@@ -305,26 +310,35 @@ def test_scopes_become_nested_labelled_clusters():
     assert nodes["f0"][2] == [] and nodes["t0"][2] == []                    # mean is outside any scope
     # without record_scopes / name_scope: no clusters
     assert "subgraph" not in to_dot((x @ W1).sum())
-    if HAVE_DOT:
-        graph = dot_json(dot)
-        assert graph["_subgraph_cnt"] == 4
-        assert {o.get("label") for o in graph["objects"][:4]} == {"Sequential", "0: Linear(2→3)", "1: Tanh",
-                                                                  "2: Linear(3→1)"}
 
 
-def test_labels_are_escaped():
+@needs_dot
+def test_graphviz_reads_the_nested_clusters():
+    graph = dot_json(scoped_net_dot()[0])
+    assert graph["_subgraph_cnt"] == 4
+    assert {o.get("label") for o in graph["objects"][:4]} == {"Sequential", "0: Linear(2→3)", "1: Tanh",
+                                                              "2: Linear(3→1)"}
+
+
+def escaped_dot():
     weird = 'we"ird \\ {name} | <x>\nline2'
     t = Tensor([1.0], requires_grad=True, name=weird)
     with record_scopes(), name_scope('sc"ope\\'):
         y = t * 2
-    dot = to_dot(y.sum(), title='a "title"')
+    return to_dot(y.sum(), title='a "title"')
+
+
+def test_labels_are_escaped():
+    dot = escaped_dot()
     assert '{we\\"ird \\\\ \\{name\\} \\| \\<x\\>\\nline2 · parameter' in dot
     assert 'label="sc\\"ope\\\\"' in dot and 'label="a \\"title\\""' in dot
-    if HAVE_DOT:                                     # Graphviz reads back exactly the original text
-        svg = html.unescape(subprocess.run(["dot", "-Tsvg"], input=dot.encode(), capture_output=True,
-                                           check=True).stdout.decode())
-        assert 'we"ird \\ {name} | <x>' in svg and "line2 · parameter" in svg
-        assert 'sc"ope\\' in svg and 'a "title"' in svg
+
+
+def test_graphviz_reads_back_exactly_the_escaped_text(graphviz_dot):
+    svg = html.unescape(subprocess.run([graphviz_dot, "-Tsvg"], input=escaped_dot().encode(),
+                                       capture_output=True, check=True).stdout.decode())
+    assert 'we"ird \\ {name} | <x>' in svg and "line2 · parameter" in svg
+    assert 'sc"ope\\' in svg and 'a "title"' in svg
 
 
 def test_bad_arguments_raise_clear_errors():
@@ -661,3 +675,26 @@ def test_written_drawings_get_normal_file_permissions(tmp_path):
         os.umask(old)
     assert oct(os.stat(path).st_mode & 0o777) == oct(0o644)
     assert open(path, encoding="utf-8").read().startswith("digraph")
+
+
+# ---------------------------------------------------------------------------------------------------
+# The graphviz_dot fixture of tests/conftest.py: skip without dot, fail under CI
+
+@pytest.mark.parametrize("ci, outcome", [(None, "skipped"), ("1", "error")])
+def test_rendering_tests_skip_without_dot_but_fail_under_ci(tmp_path, ci, outcome):
+    """A rendering test on a machine without Graphviz: skipped with the reason, or an error (a failed run) under CI."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    shutil.copy(os.path.join(here, "conftest.py"), tmp_path / "conftest.py")
+    (tmp_path / "test_render.py").write_text("def test_render(graphviz_dot):\n    assert graphviz_dot\n")
+    (tmp_path / "no-dot").mkdir()
+    env = {k: v for k, v in os.environ.items() if k != "CI"}
+    env["PATH"] = str(tmp_path / "no-dot")                      # no Graphviz on this PATH
+    if ci is not None:
+        env["CI"] = ci
+    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-rsf", "-p", "no:cacheprovider",
+                             "test_render.py"], cwd=tmp_path, env=env, capture_output=True, text=True,
+                            timeout=120)
+    report = result.stdout + result.stderr
+    assert f"1 {outcome}" in report, report
+    assert "Graphviz's 'dot' program is not installed" in report and "apt-get install graphviz" in report
+    assert (result.returncode == 0) == (outcome == "skipped")
