@@ -272,7 +272,7 @@ def _load_data(source, seed):
         what = "spiral: 3 arms of 100 points"
     elif kind == "digits":
         X, y = nn.data.load_digits()
-        what = "digits: scikit-learn's 8×8 handwritten digits"
+        what = "digits: the 8×8 handwritten digits shipped with tinygrad-edu (1,797 images)"
     else:
         X, y = nn.data.load_mnist(directory, "train")
         what = f"mnist: the training images in {directory}"
@@ -604,7 +604,7 @@ def build_parser():
                    "to train further")
     p.add_argument("--data", required=True, type=_data_source, metavar="NAME",
                    help="moons (200 points), xor (4 corners × 50 noisy copies), spiral (3 arms), digits "
-                   "(needs scikit-learn) or mnist:DIR (the MNIST IDX files in DIR)")
+                   "(the 8×8 handwritten digits, shipped with tinygrad-edu) or mnist:DIR (the MNIST IDX files in DIR)")
     p.add_argument("--epochs", type=_positive_int, metavar="N", help="epochs (default: the spec's, else 100)")
     p.add_argument("--lr", type=_learning_rate, metavar="X", help="learning rate (default: the spec's)")
     p.add_argument("--batch-size", type=_batch_size, metavar="N",

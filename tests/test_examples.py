@@ -109,7 +109,6 @@ def test_moons_period_two_oscillation_matches_the_hand_written_run(moons_module)
 # 001: two_layer_net.py
 
 def test_two_layer_net_numerical_and_autodiff_gradients_agree(tmp_path):
-    pytest.importorskip("sklearn")
     module = load("two_layer_net")
     results = module.main(["--quick", "--out", str(tmp_path)])
     assert results["sizes"] == [64, 50, 10]
@@ -142,7 +141,6 @@ def test_two_layer_net_autodiff_gradient_is_the_books_backprop():
 # 002: network2.py
 
 def test_network2_runs_and_cross_entropy_learns_faster(tmp_path):
-    pytest.importorskip("sklearn")
     module = load("network2")
     results = module.main(["--quick", "--out", str(tmp_path)])
     final, first = results["final_accuracy"], results["first_epoch_accuracy"]
