@@ -46,54 +46,21 @@ class CommandError(Exception):
 # ---------------------------------------------------------------------------------------------------
 # Small helpers: output, progress bar, files
 
-def _isatty(stream):
-    try:
-        return stream.isatty()
-    except (AttributeError, ValueError):
-        return False
-
-
-class ProgressBar:
-    """A one-line progress bar on stderr, drawn only when stderr is a terminal (so logs and pipes
-    stay clean) and redrawn at most ten times a second. clear() erases it before other output."""
-
-    def __init__(self, total, label, stream=None, width=28):
-        self.stream = sys.stderr if stream is None else stream
-        self.enabled = total > 0 and _isatty(self.stream)
-        self.total, self.label, self.width = total, label, width
-        self.last_draw = 0.0
-        self.shown = 0                  # length of the line on screen (0: nothing shown)
-
-    def update(self, done, note=""):
-        if not self.enabled:
-            return
-        now = time.monotonic()
-        if done < self.total and now - self.last_draw < 0.1:
-            return
-        self.last_draw = now
-        filled = self.width * done // self.total
-        line = f"{self.label} [{'#' * filled}{'.' * (self.width - filled)}] {done}/{self.total}"
-        if note:
-            line += f"  {note}"
-        self.stream.write("\r" + line.ljust(self.shown))
-        self.stream.flush()
-        self.shown = len(line)
-
-    def clear(self):
-        if self.shown:
-            self.stream.write("\r" + " " * self.shown + "\r")
-            self.stream.flush()
-            self.shown = 0
-
-    def close(self):
-        self.clear()
+def progress_bar(total, label, stream=None):
+    """A tqdm progress bar on stderr (or `stream`), drawn only when that stream is a terminal (tqdm's
+    disable=None), so logs and pipes stay clean; it disappears when closed (leave=False)."""
+    from tqdm import tqdm
+    return tqdm(total=total, desc=label, file=sys.stderr if stream is None else stream, disable=None,
+                leave=False, dynamic_ncols=True)
 
 
 def _say(*parts, bar=None):
-    """print() to stdout, after erasing the progress bar (it is redrawn by its next update)."""
-    if bar is not None:
-        bar.clear()
-    print(*parts, flush=True)
+    """print() to stdout without tearing the progress bar: tqdm lifts the bar, prints, redraws it."""
+    if bar is None or bar.disable:
+        print(*parts, flush=True)
+        return
+    bar.write(" ".join(str(p) for p in parts), file=sys.stdout)
+    sys.stdout.flush()
 
 
 def _output_folder(path):
@@ -179,7 +146,7 @@ def cmd_demo(args):
           f"cross-entropy, full-batch gradient descent ε = {eps}, L2 λ = {lam}, {iterations:,} passes.",
           flush=True)
 
-    bar = ProgressBar(iterations, "training")
+    bar = progress_bar(iterations, "training")
     printed = []                                            # (iteration, the document's loss)
 
     def after_pass(epoch, history):
@@ -187,12 +154,13 @@ def cmd_demo(args):
         if i % 1000 == 0:
             printed.append((i, _doc_loss(model, X, y, lam)))
             _say(f"Loss after iteration {i}: {printed[-1][1]:f}", bar=bar)
-        bar.update(epoch, f"loss {history.step_loss[-1] / len(X):.6f}")
+        bar.set_postfix_str(f"loss {history.step_loss[-1] / len(X):.6f}", refresh=False)
+        bar.update(1)
 
     start = time.monotonic()
-    history = nn.fit(model, loss_fn, opt, (X, y), epochs=iterations, batch_size=None, metrics=(),
-                     progress=False, callback=after_pass)
-    bar.close()
+    with bar:                                               # closes (erases) the bar even on errors
+        history = nn.fit(model, loss_fn, opt, (X, y), epochs=iterations, batch_size=None, metrics=(),
+                         progress=False, callback=after_pass)
     acc = float(np.mean(model.predict(X) == y))
     print(f"Trained in {time.monotonic() - start:.1f} s; training accuracy {_percent(acc)}.", flush=True)
     if iterations > 2000 and H == 3:
@@ -354,7 +322,7 @@ def cmd_train(args):
     batch = "full batch" if setup.batch_size is None else f"mini-batches of {setup.batch_size}"
     print(f"Training for {setup.epochs} epochs ({batch}, seed {seed}).", flush=True)
 
-    bar = ProgressBar(setup.epochs, "training")
+    bar = progress_bar(setup.epochs, "training")
     every = max(1, setup.epochs // 10)
     width = len(str(setup.epochs))
 
@@ -363,11 +331,12 @@ def cmd_train(args):
                    f"eval loss {h.eval_loss[-1]:.4f}  eval acc {_percent(h.eval_acc[-1])}")
         if epoch % every == 0 or epoch == 1 or epoch == setup.epochs:
             _say(f"epoch {epoch:>{width}}/{setup.epochs}  {summary}", bar=bar)
-        bar.update(epoch, summary)
+        bar.set_postfix_str(summary, refresh=False)
+        bar.update(1)
 
-    history = setup.fit((X[train_idx], targets[train_idx]), eval_data=(X[eval_idx], targets[eval_idx]),
-                        progress=False, callback=after_epoch)
-    bar.close()
+    with bar:
+        history = setup.fit((X[train_idx], targets[train_idx]), eval_data=(X[eval_idx], targets[eval_idx]),
+                            progress=False, callback=after_epoch)
     print(f"Final accuracy: train {_percent(history.train_acc[-1])}, eval {_percent(history.eval_acc[-1])}")
 
     written = []

@@ -505,18 +505,35 @@ class FakeTerminal(io.StringIO):
         return True
 
 
-def test_progress_bar_draws_on_a_terminal_only():
+def test_progress_bar_is_tqdm_and_draws_on_a_terminal_only():
+    tqdm = pytest.importorskip("tqdm")
     term = FakeTerminal()
-    bar = cli.ProgressBar(10, "training", stream=term, width=10)
-    bar.update(10, "loss 0.5")
-    assert term.getvalue() == "\rtraining [##########] 10/10  loss 0.5"
-    bar.clear()
-    assert term.getvalue().endswith("\r" + " " * len("training [##########] 10/10  loss 0.5") + "\r")
+    bar = cli.progress_bar(10, "training", stream=term)
+    assert isinstance(bar, tqdm.tqdm) and not bar.disable
+    bar.set_postfix_str("loss 0.5", refresh=False)
+    bar.update(10)
+    bar.refresh()
+    assert "training" in term.getvalue() and "10/10" in term.getvalue() and "loss 0.5" in term.getvalue()
+    bar.close()
+    assert term.getvalue().endswith("\r")                          # leave=False: the bar is erased
     piped = io.StringIO()
-    quiet = cli.ProgressBar(10, "training", stream=piped)
+    quiet = cli.progress_bar(10, "training", stream=piped)
     quiet.update(10)
     quiet.close()
-    assert piped.getvalue() == ""
+    assert quiet.disable and piped.getvalue() == ""
+
+
+def test_train_on_a_terminal_shows_tqdm_progress_and_keeps_stdout_clean(capsys, tmp_path, monkeypatch):
+    term = FakeTerminal()
+    monkeypatch.setattr(sys, "stderr", term)
+    spec = write_spec(tmp_path)
+    code = cli.main(["train", "--spec", spec, "--data", "moons", "--epochs", "20", "--out", "o"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "training:" in term.getvalue() and "/20 [" in term.getvalue()    # tqdm's bar, on stderr
+    assert term.getvalue().endswith("\r")                                  # and erased at the end
+    assert "training:" not in out and "\r" not in out                      # stdout: only the report
+    assert "epoch 20/20" in out and "Final accuracy" in out
 
 
 def test_the_entry_point_runs_as_a_program():
