@@ -406,7 +406,7 @@ def test_chain_of_1e4_ops_draw_print_explain_everything():
     with low_recursion_limit():
         nodes, edges = parse(to_dot(loss, max_nodes=None))
         text = format_graph(loss, max_nodes=None)
-        expl = explain_backward(loss)
+        expl = explain_backward(loss, accumulate=True)
     assert sum(k.startswith("t") for k in nodes) == n + 2 and "more" not in nodes
     assert len(edges) == 3 * n + 1 + 1                         # each mul: in, out, constant; sum: in, out
     assert len(text.splitlines()) == n + 2
@@ -562,7 +562,7 @@ def diamond():
 def test_explain_backward_on_a_diamond_adds_up_to_the_gradient():
     x, a, b, y = diamond()
     xv = np.array([1.0, -2.0])
-    expl = explain_backward(y)
+    expl = explain_backward(y, accumulate=True)
     assert [r.op for r in expl] == ["sum", "mul", "mul", "mul"]
     names = [r.output_name for r in expl]
     assert names[:2] == ["y", "t1"] and sorted(names[2:]) == ["a", "b"]
@@ -591,12 +591,39 @@ def test_explain_backward_on_a_diamond_adds_up_to_the_gradient():
     assert "4 steps" in repr(expl)
 
 
+def test_explaining_then_backward_gives_the_gradient_once():
+    """The footgun: explain_backward(loss) and then loss.backward() must not double .grad."""
+    x, a, b, y = diamond()
+    expl = explain_backward(y)                                  # default: no .grad changes
+    assert x.grad is None and a.grad is None
+    y.backward()                                                # the graph was retained
+    np.testing.assert_allclose(np.asarray(x.grad), [12.0, -24.0])     # d(6x²)/dx = 12x, once
+    assert "every .grad is unchanged" in str(expl)
+    # a model's parameters too: explain, then the training step's backward
+    W = Tensor(np.array([[1.0, -2.0], [0.5, 3.0]]), requires_grad=True, name="W")
+    loss = (Tensor(np.array([[1.0, 2.0]])) @ W).tanh().sum()
+    explain_backward(loss)
+    loss.backward()
+    reference = Tensor(W.data.copy(), requires_grad=True)
+    (Tensor(np.array([[1.0, 2.0]])) @ reference).tanh().sum().backward()
+    np.testing.assert_array_equal(np.asarray(W.grad), np.asarray(reference.grad))
+
+
+def test_explain_backward_returns_an_explanation_and_prints_nothing(capsys):
+    x, a, b, y = diamond()
+    expl = explain_backward(y)
+    assert capsys.readouterr() == ("", "")
+    assert isinstance(expl, tinygrad_edu.BackwardExplanation) and len(expl) == 4
+    print(expl)
+    assert capsys.readouterr().out == expl.text + "\n"
+
+
 def test_explain_backward_can_leave_grads_alone_and_read_existing_steps():
     x, a, b, y = diamond()
     expl = explain_backward(y, accumulate=False)
     assert x.grad is None and a.grad is None
     np.testing.assert_allclose(sum(c.grad for c in expl.contributions_to(x)), [12.0, -24.0])
-    assert "not stored: accumulate=False" in str(expl)
+    assert "not stored: every .grad is unchanged" in str(expl)
     # the graph was retained: a real backward still works, and its trace can be explained as is
     steps = y.backward(trace=True)
     again = explain_backward(steps=steps)
@@ -632,7 +659,7 @@ def test_explain_backward_reports_earlier_grads_and_big_arrays_briefly():
     W = Tensor(np.ones((4, 5)), requires_grad=True, name="W")
     loss = (W * 2.0).sum()
     loss.backward(retain_graph=True)                            # W.grad already holds 2s
-    expl = explain_backward(loss, max_values=8)
+    expl = explain_backward(loss, max_values=8, accumulate=True)
     assert "+= added to the .grad W already held from an earlier backward" in str(expl)
     assert f"(4, 5) ‖g‖={np.sqrt(20) * 2:.4g}" in str(expl)      # 20 elements: shape and norm only
     np.testing.assert_allclose(np.asarray(W.grad), np.full((4, 5), 4.0))

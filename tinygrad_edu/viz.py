@@ -3,7 +3,7 @@ step-by-step account of the backward pass.
 
     with record_scopes():                         # nn then labels each module: one cluster per module
         loss = model(x).softmax_cross_entropy(y)
-    expl = explain_backward(loss)                 # runs backward(trace=True), keeps the graph
+    expl = explain_backward(loss)                 # runs a traced backward; no .grad changes
     print(expl)                                   # each op: upstream gradient, rule, contributions
     draw_graph(loss, steps=expl, params=model)    # a graphviz.Digraph: shows inline in Jupyter
     print(to_dot(loss, steps=expl))               # the same drawing as DOT text, no Graphviz needed
@@ -765,30 +765,33 @@ class BackwardExplanation:
         if self._leaf_totals:
             out.append("")
             out.append("Gradients reaching the leaves in this backward"
-                       + (" (added to their .grad):" if self._stored else " (not stored: accumulate=False):"))
+                       + (" (added to their .grad):" if self._stored
+                          else " (not stored: every .grad is unchanged; accumulate=True stores them):"))
             for t, total in self._leaf_totals:
                 out.append(f"  {self._names[id(t)]}: {self._arr(total)}")
         return "\n".join(out) + "\n"
 
 
 def explain_backward(root=None, grad=None, *, steps=None, params=None, retain_graph=True,
-                     accumulate=True, max_values=8, max_steps=200):
-    """Run (or read) a traced backward pass and explain it step by step.
+                     accumulate=False, max_values=8, max_steps=200):
+    """Run (or read) a traced backward pass and explain it step by step. Prints nothing and, unless
+    asked (accumulate=True), changes no .grad: explaining and then calling root.backward() gives the
+    same .grad as backward() alone.
 
     For each op, in the order backward ran: its upstream gradient dL/d(output), its local-derivative
     rule, and the contribution it passed to each input, noting where a broadcast gradient was summed
     back to a smaller shape and where contributions accumulate for a tensor used more than once.
     Returns a BackwardExplanation: a sequence of StepRecord (for tests and notebooks) whose str() is
-    the printable text.
+    the printable text - `print(explain_backward(loss))` prints it; a notebook displays it as a table.
 
     root: the tensor to backpropagate from (its graph must not have been freed by an earlier
         backward). grad: its upstream gradient, needed unless it has one element.
     steps: the list from `root.backward(trace=True)` to explain instead of running backward again
-        (root may then be omitted).
-    accumulate: True (default) behaves like root.backward(): leaves' .grad accumulate the result.
-        False leaves every .grad untouched (the explanation is then a pure function of the graph).
+        (root may then be omitted; that backward has already stored its gradients).
+    accumulate: False (default) leaves every .grad untouched: the explanation is a pure function of
+        the graph. True behaves like root.backward(): leaves' .grad accumulate the result.
     retain_graph: keep the graph after the backward (default True, so it can still be drawn or
-        backpropagated again).
+        backpropagated for real).
     max_values: show gradient values for arrays of at most this many elements (else shape and norm).
     max_steps: the number of steps written in the text (None: all); records always hold every step.
     """
