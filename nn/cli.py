@@ -14,12 +14,14 @@ specs or a missing optional dependency - reported as one line `tinygrad-edu: err
 stderr, never a traceback; 130 interrupted.
 """
 import argparse
+import contextlib
 import copy
 import math
 import os
 import shutil
 import sys
 import time
+import warnings
 
 import numpy as np
 
@@ -617,6 +619,27 @@ def _one_line(error):
     return " ".join(p[2:] if p.startswith("- ") else p for p in parts)       # LoadError's "  - problem" lines
 
 
+@contextlib.contextmanager
+def _warnings_as_lines():
+    """Show the library's warnings (a Softmax layer before SoftmaxCrossEntropy, ...) as one line
+    `tinygrad-edu: warning: ...` on stderr, each problem once, instead of Python's file:line format."""
+    shown = set()
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        key = category if issubclass(category, nn.train.DoubleActivationWarning) else str(message)
+        if key in shown:
+            return                          # the spec and fit() both warn about the same double softmax
+        shown.add(key)
+        from tqdm import tqdm
+        tqdm.write(f"{PROG}: warning: {_one_line(message)}", file=sys.stderr)   # lifts a progress bar
+        sys.stderr.flush()
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", nn.train.DoubleActivationWarning)
+        warnings.showwarning = show
+        yield
+
+
 def main(argv=None):
     """Run the command line with `argv` (default: sys.argv[1:]); returns the exit code."""
     parser = build_parser()
@@ -628,7 +651,8 @@ def main(argv=None):
         parser.print_help()
         return 0
     try:
-        return args.func(args)
+        with _warnings_as_lines():
+            return args.func(args)
     except KeyboardInterrupt:
         print(f"\n{PROG}: interrupted", file=sys.stderr)
         return 130

@@ -297,6 +297,13 @@ def _metric_list(metrics):
     return out
 
 
+class DoubleActivationWarning(UserWarning):
+    """The network's last layer applies an activation that its loss applies again: a Softmax before
+    SoftmaxCrossEntropy, a Sigmoid before BCEWithLogits or CrossEntropyCost. Training still runs, but
+    on squashed outputs (softmax of probabilities), so it learns slowly and reaches a worse fit.
+    fit() warns with it, and so do specs (nn.validate_spec) and the command line."""
+
+
 def _warn_double_activation(model, loss_fn):
     """The classic mistake: a softmax (or sigmoid) layer in front of a loss that applies it again."""
     from .layers import Sequential, Sigmoid, Softmax
@@ -305,11 +312,13 @@ def _warn_double_activation(model, loss_fn):
     while isinstance(last, Sequential) and len(last):
         last = last[-1]
     if isinstance(last, Softmax) and isinstance(loss_fn, SoftmaxCrossEntropy):
-        warnings.warn("fit: the model ends with Softmax but SoftmaxCrossEntropy applies softmax itself; "
-                      "remove the Softmax layer (the loss expects logits)", stacklevel=3)
+        warnings.warn("fit: the model ends with Softmax but SoftmaxCrossEntropy applies softmax itself, so "
+                      "softmax is applied twice and training crawls; remove the Softmax layer (the loss "
+                      "expects logits)", DoubleActivationWarning, stacklevel=3)
     if isinstance(last, Sigmoid) and isinstance(loss_fn, (BCEWithLogits, CrossEntropyCost)):
         warnings.warn(f"fit: the model ends with Sigmoid but {type(loss_fn).__name__} takes logits and "
-                      "applies the sigmoid itself; remove the Sigmoid layer", stacklevel=3)
+                      "applies the sigmoid itself, so it is applied twice; remove the Sigmoid layer",
+                      DoubleActivationWarning, stacklevel=3)
 
 
 def _measure(model, loss_fn, metrics, X, y, threshold, history, prefix):

@@ -242,6 +242,19 @@ def test_train_digits(capsys, tmp_path):
     assert "1437 for training, 360 for evaluation (64 features, 10 classes)" in out
 
 
+def test_train_warns_once_about_a_softmax_before_softmax_cross_entropy(capsys, tmp_path):
+    spec = write_spec(tmp_path, {**SPEC, "layers": SPEC["layers"] + [{"type": "Softmax"}]}, "soft.json")
+    code, out, err = run(capsys, "train", "--spec", spec, "--data", "moons", "--epochs", 2, "--out", "s")
+    assert code == 0 and "Final accuracy" in out
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err                             # the spec and fit() agree: shown once
+    assert lines[0].startswith("tinygrad-edu: warning: ") and "soft.json: layers[3]" in lines[0]
+    assert "applied twice" in lines[0] and 'remove the last {"type": "Softmax"} layer' in lines[0]
+    code, out, err = run(capsys, "train", "--spec", write_spec(tmp_path), "--data", "moons", "--epochs", 2,
+                         "--out", "t")
+    assert code == 0 and err == ""                          # a network ending in logits: no warning
+
+
 def test_train_error_paths(capsys, tmp_path, monkeypatch):
     spec = write_spec(tmp_path)
     code, _, err = run(capsys, "train", "--spec", tmp_path / "missing.json", "--data", "moons")

@@ -217,10 +217,16 @@ def test_float32_models_train_in_float32():
 
 
 def test_fit_warns_about_a_softmax_before_softmax_cross_entropy():
+    from nn.train import DoubleActivationWarning
     X, y = moons(20, 0.2, seed=9)
     model = nn.Sequential(nn.Linear(2, 2, rng=0), nn.Softmax())
-    with pytest.warns(UserWarning, match="remove the Softmax layer"):
+    with pytest.warns(DoubleActivationWarning, match="remove the Softmax layer") as record:
         nn.fit(model, nn.SoftmaxCrossEntropy(), nn.SGD(model.parameters(), lr=0.1), (X, y), epochs=1)
+    assert len(record) == 1 and "applied twice" in str(record[0].message)
+    assert record[0].filename == __file__                  # points at the caller's fit(...) line
+    nested = nn.Sequential(nn.Sequential(nn.Linear(2, 1, rng=0), nn.Sigmoid()))
+    with pytest.warns(DoubleActivationWarning, match="remove the Sigmoid layer"):
+        nn.fit(nested, nn.BCEWithLogits(), nn.SGD(nested.parameters(), lr=0.1), (X, y[:, None] * 1.0), epochs=1)
 
 
 @pytest.mark.parametrize("kwargs, error, match", [
