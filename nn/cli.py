@@ -190,11 +190,16 @@ def cmd_demo(args):
     if not args.no_graph:
         opt.zero_grad()
         with te.record_scopes():                            # one cluster per module in the drawing
-            loss = loss_fn(model(te.Tensor(X, name="X")), y)
+            data_loss = loss_fn(model(te.Tensor(X, name="X")), y)
+            # SGD's weight_decay=λ adds λW to each weight's gradient: the gradient of this L2 term,
+            # drawn so the picture shows the whole loss the training descended.
+            with te.name_scope(f"L2: ½λ (‖W1‖² + ‖W2‖²), λ = {lam}"):   # no "/": it nests scopes
+                penalty = nn.l2_penalty(model, lam)
+        loss = data_loss + penalty
         loss.name = "loss"
         steps = loss.backward(trace=True)
-        title = (f"One training step of the 2-{H}-2 network: the forward graph, #k = the order backward "
-                 "visits the ops, grad = dL/d(node)")
+        title = (f"One training step of the 2-{H}-2 network: loss = summed cross-entropy + L2 term; #k = the "
+                 "order backward visits the ops, grad = dL/d(node)")
         written.append(_write_graph(loss, steps, model, title, out))
     print("Wrote:")
     for name, what in written:

@@ -5,9 +5,11 @@ works. Expected numbers come from the documents (the printed losses of document 
 recomputed here independently (accuracies from the saved model, the reference implementation).
 """
 import csv
+import html
 import io
 import json
 import os
+import re
 import shutil
 import struct
 import subprocess
@@ -93,10 +95,14 @@ def test_demo_prints_the_documents_losses_and_writes_its_pictures(capsys, tmp_pa
     assert_png(folder / "loss.png")
     assert_png(folder / "decision_boundary.png")
     assert_svg(folder / "graph.svg")
-    svg = (folder / "graph.svg").read_text(encoding="utf-8")
-    for text in ("0: Linear(2→3)", "1: Tanh", "2: Linear(3→2)", "#1 softmax_cross_entropy", "#4 linear",
-                 "0.weight", "grad"):
+    svg = html.unescape((folder / "graph.svg").read_text(encoding="utf-8"))
+    for text in ("0: Linear(2→3)", "1: Tanh", "2: Linear(3→2)", "#1 add", "softmax_cross_entropy",
+                 "0.weight", "grad", "0.out", "1.out", "2.out", "labels array (200,) int64"):
         assert text in svg, text
+    # trained with SGD's weight decay λ = 0.01: the drawing shows the L2 term that stands for, and the
+    # weights get its gradient on a third path (0.weight feeds the linear op and both sides of W·W)
+    assert "L2: ½λ (‖W1‖² + ‖W2‖²), λ = 0.01" in svg and "L2.out" in svg
+    assert svg.count("Σ of 3 paths") == 2
     assert not (folder / "graph.dot").exists()
     # the accuracy it reports is the reference implementation's after the same 1001 passes
     X, y = R.moons_data()
@@ -114,6 +120,11 @@ def test_demo_without_graphviz_writes_dot_text_and_a_hint(capsys, tmp_path, monk
     dot = (tmp_path / "d" / "graph.dot").read_text(encoding="utf-8")
     assert dot.startswith("digraph G {") and "cluster" in dot and "0.weight" in dot
     assert not (tmp_path / "d" / "graph.svg").exists()
+    # the drawn loss is what the document prints, times N = 200: summed cross-entropy + its L2 term
+    printed = float(out.split("Loss after iteration 0: ")[1].split()[0])
+    drawn = float(re.search(r"loss · output\\n\(\) float64 \| data ([0-9.]+)", dot).group(1))
+    assert drawn == pytest.approx(200 * printed, rel=1e-3)
+    assert "L2.out" in dot and "labels array (200,) int64" in dot
     hints = [line for line in out.splitlines() if "Graphviz" in line]
     assert len(hints) == 1 and "graph.dot" in hints[0] and "apt-get install graphviz" in hints[0]
     assert_png(tmp_path / "d" / "loss.png")

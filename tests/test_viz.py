@@ -115,7 +115,7 @@ def small_net():
 
 def test_known_graph_nodes_edges_kinds_and_rules():
     x, W, loss = small_net()
-    dot = to_dot(loss)
+    dot = to_dot(loss, show_data=False)
     nodes, edges = parse(dot)
     tensors = [k for k in nodes if k.startswith("t")]
     ops = [k for k in nodes if k.startswith("f")]
@@ -169,7 +169,7 @@ def test_order_numbers_match_the_trace_on_a_diamond():
     b = x * 3
     y = (a * b).sum()
     steps = y.backward(trace=True)
-    nodes, edges = parse(to_dot(y, steps=steps))
+    nodes, edges = parse(to_dot(y, steps=steps, show_data=False))    # gradients as shape and norm
     # by hand: sum first, then the product, then the two branches
     assert nodes["f0"][0].startswith("#1 sum") and nodes["f1"][0].startswith("#2 mul")
     assert sorted(nodes[k][0].split()[0] for k in ("f2", "f3")) == ["#3", "#4"]
@@ -189,7 +189,7 @@ def test_order_numbers_match_the_trace_on_a_diamond():
 def test_gradients_on_every_node_from_the_trace():
     x, W, loss = small_net()
     steps = loss.backward(trace=True)
-    nodes, _ = parse(to_dot(loss, steps=steps))
+    nodes, _ = parse(to_dot(loss, steps=steps, show_data=False))
     z = np.array([[1.0, 2.0]]) @ W.data
     g_z = 1 - np.tanh(z) ** 2                       # dL/dz, by hand
     expected = {"t0": 1.0, "t1": np.sqrt(3.0), "t2": np.linalg.norm(g_z),
@@ -198,7 +198,7 @@ def test_gradients_on_every_node_from_the_trace():
         assert numbers_after(nodes[k][0], "‖g‖=") == pytest.approx(norm, rel=1e-3), k
     assert "grad" not in nodes[node_with(nodes, "x ·")][0]       # inputs have no gradient
     # without a trace only leaves (which keep .grad) show one
-    nodes, _ = parse(to_dot(loss))
+    nodes, _ = parse(to_dot(loss, show_data=False))
     assert "grad (2, 3)" in nodes[node_with(nodes, "W ·")][0] and "grad" not in nodes["t1"][0]
 
 
@@ -207,7 +207,7 @@ def test_broadcast_gradient_summed_back_is_marked_on_the_edge():
     b = Tensor([0.5, -0.5], requires_grad=True, name="b")
     loss = (x + b).sum()
     steps = loss.backward(trace=True)
-    nodes, edges = parse(to_dot(loss, steps=steps))
+    nodes, edges = parse(to_dot(loss, steps=steps, show_data=False))
     tb, tx = node_with(nodes, "b ·"), node_with(nodes, "x ·")
     (attrs_b,) = [a for t, h, a in edges if t == tb]
     (attrs_x,) = [a for t, h, a in edges if t == tx]
@@ -248,17 +248,123 @@ def test_show_data_micrograd_style():
     c = a * b
     L = c + 10.0
     steps = L.backward(trace=True)
-    nodes, _ = parse(to_dot(L, steps=steps, show_data=True))
+    nodes, _ = parse(to_dot(L, steps=steps))                  # the default: small tensors show values
     fields = {k: nodes[k][0].split(" | ") for k in nodes if k.startswith("t")}
-    # dL/da = b = -3, dL/db = a = 2, dL/dc = 1; data 2, -3, -6, 4
-    assert fields[node_with(nodes, "a ·")][1:] == ["data 2", "grad () ‖g‖=3\\n-3"]
-    assert fields[node_with(nodes, "b ·")][1:] == ["data -3", "grad () ‖g‖=2\\n2"]
-    assert fields["t1"][1:] == ["data -6", "grad () ‖g‖=1\\n1"]
-    assert fields["t0"][1] == "data 4"
-    # large tensors keep shape and norm only
+    # dL/da = b = -3 (signed, not a norm of 3), dL/db = a = 2, dL/dc = 1; data 2, -3, -6, 4
+    assert fields[node_with(nodes, "a ·")][1:] == ["data 2", "grad -3"]
+    assert fields[node_with(nodes, "b ·")][1:] == ["data -3", "grad 2"]
+    assert fields["t1"][1:] == ["data -6", "grad 1"]
+    assert fields["t0"][1:] == ["data 4", "grad 1"]
+    assert "‖g‖" not in to_dot(L, steps=steps)
+    # the same without a trace, from .grad (micrograd's draw_dot after backward)
+    a, b = Tensor(2.0, requires_grad=True, name="a"), Tensor(-3.0, requires_grad=True, name="b")
+    (a * b).backward()
+    nodes, _ = parse(to_dot(a * b))
+    assert nodes[node_with(nodes, "a ·")][0].endswith("| data 2 | grad -3")
+    # show_data=False: shape and norm only
+    nodes, _ = parse(to_dot(L, steps=steps, show_data=False))
+    assert nodes[node_with(nodes, "a ·")][0].split(" | ")[1:] == ["grad () ‖g‖=3"]
+    # large tensors keep shape and norm; a small matrix shows one row per line
     big = Tensor(np.ones((4, 5)), requires_grad=True, name="big")
-    nodes, _ = parse(to_dot(big.sum(), show_data=True, max_values=8))
+    nodes, _ = parse(to_dot(big.sum(), steps=big.sum().backward(trace=True), max_values=8))
     assert "data" not in nodes[node_with(nodes, "big ·")][0]
+    assert "grad (4, 5) ‖g‖=4.472" in nodes[node_with(nodes, "big ·")][0]
+    W = Tensor(np.array([[1.0, -2.0], [3.0, 0.5]]), requires_grad=True, name="W")
+    loss = (W * W).sum()
+    nodes, _ = parse(to_dot(loss, steps=loss.backward(trace=True)))
+    assert nodes[node_with(nodes, "W ·")][0].split(" | ")[1:] == ["data\\n[1, -2]\\n[3, 0.5]",
+                                                                 "grad\\n[2, -4]\\n[6, 1]\\nΣ of 2 paths"]
+
+
+def nn_graph(reduction="mean"):
+    """A 2-3-2 tanh net and its softmax cross-entropy on 4 rows, recorded with scopes, traced."""
+    import nn
+    model = nn.Sequential(nn.Linear(2, 3, rng=0), nn.Tanh(), nn.Linear(3, 2, rng=1))
+    X = np.array([[0.5, -1.0], [1.5, 0.2], [-0.3, 0.8], [0.0, 1.0]])
+    with record_scopes():
+        loss = nn.SoftmaxCrossEntropy(reduction)(model(X), np.array([0, 1, 1, 0]))
+    if reduction == "none":
+        loss = loss.sum()                           # one loss per row: their sum is the root
+    return model, loss, loss.backward(trace=True)
+
+
+def test_intermediates_of_nn_graphs_are_named_after_their_module():
+    model, loss, steps = nn_graph()
+    nodes, edges = parse(to_dot(loss, steps=steps, params=model))
+    titles = {k: v[0].split("\\n")[0] for k, v in nodes.items() if k.startswith("t")}
+    # the output of module 0 is 0.out, of module 1 (Tanh) 1.out, ...: no t5, t2, t1
+    assert {"0.out", "1.out", "2.out", "SoftmaxCrossEntropy.out · output"} <= set(titles.values())
+    assert not [t for t in titles.values() if re.fullmatch(r"t\d+", t) or "intermediate" in t]
+    by_title = {v: k for k, v in titles.items()}
+    assert nodes[by_title["1.out"]][2] == ["Sequential", "1: Tanh"]       # in its module's cluster
+    assert ("f" + by_title["1.out"][1:], by_title["1.out"], "") in edges  # made by the tanh op
+    assert nodes["f" + by_title["1.out"][1:]][0].startswith("#3 tanh")
+    # the same names in the text tree and in explain_backward
+    text = format_graph(loss, steps=steps, params=model)
+    assert "└─ 2.out  (4, 2) float64  = linear(1.out, 2.weight, 2.bias)" in text
+    assert "= tanh(0.out)" in text
+    expl = explain_backward(steps=steps, params=model)
+    assert [r.output_name for r in expl][1:] == ["2.out", "1.out", "0.out"]
+
+
+def test_tensors_inside_a_module_and_repeated_calls_get_distinct_names():
+    W = Tensor(np.eye(2), requires_grad=True, name="W")
+    outs = []
+    with record_scopes():
+        for x in (np.ones((2, 2)), np.full((2, 2), 2.0)):    # one module called twice (shared weights)
+            with name_scope("Net"), name_scope("block: Block"):
+                outs.append((Tensor(x) @ W).tanh())          # matmul stays inside, tanh leaves it
+    loss = (outs[0] + outs[1]).sum()
+    text = format_graph(loss)
+    # forward order: the first call's tensors have no suffix, the second call's get _2
+    assert "= add(block.out, block.out_2)" in text
+    assert "block.out  (2, 2) float64  = tanh(block.matmul)" in text
+    assert "block.out_2  (2, 2) float64  = tanh(block.matmul_2)" in text
+    assert "t0 · output" in text                                        # made outside any scope
+    assert "block" not in format_graph((Tensor(np.ones((2, 2))) @ W).sum())   # unscoped: t<k>
+
+
+def test_the_labels_node_says_it_holds_the_labels():
+    model, loss, steps = nn_graph()
+    nodes, _ = parse(to_dot(loss, steps=steps, params=model))
+    (const,) = [k for k in nodes if k.startswith("c")]
+    assert nodes[const][0] == "labels [0, 1, 1, 0]"
+    assert "labels [0, 1, 1, 0]" in format_graph(loss)
+    many = Tensor(np.zeros((50, 3)), requires_grad=True).softmax_cross_entropy(np.arange(50) % 3)
+    nodes, _ = parse(to_dot(many))
+    assert [v[0] for k, v in nodes.items() if k.startswith("c")] == ["labels array (50,) int64"]
+    # probability rows, and the targets of BCE and MSE; labels given as a Tensor are named too
+    z = Tensor(np.zeros((2, 2)), requires_grad=True, name="z")
+    for loss in (z.softmax_cross_entropy(np.full((2, 2), 0.5)), z.mse(np.ones((2, 2))),
+                 z.binary_cross_entropy_with_logits(np.ones((2, 2)))):
+        nodes, _ = parse(to_dot(loss))
+        assert [v[0] for k, v in nodes.items() if k.startswith("c")][0].startswith("targets ")
+    loss = z.softmax_cross_entropy(Tensor(np.array([1, 0])))
+    assert "labels · input  (2,) int64" in format_graph(loss)
+
+
+@pytest.mark.parametrize("reduction, rule", [("mean", "softmax-CE: (ŷ − y)/N, N = 4"),
+                                             ("sum", "softmax-CE: ŷ − y"), ("none", "softmax-CE: ŷ − y")])
+def test_the_loss_rule_follows_the_reduction(reduction, rule):
+    model, loss, steps = nn_graph(reduction)
+    nodes, _ = parse(to_dot(loss, steps=steps))
+    assert rule in [v[0].split("\\n")[-1] for k, v in nodes.items() if k.startswith("f")]
+    sce = [r for r in explain_backward(steps=steps) if r.op.startswith("softmax_cross_entropy")][0]
+    assert sce.rule == rule
+    # and the gradient the rule describes: (softmax(z) − onehot)/4 for the mean
+    z = sce.fn.inputs[0].data
+    p = np.exp(z) / np.exp(z).sum(1, keepdims=True)
+    expected = (p - np.eye(2)[[0, 1, 1, 0]]) / (4 if reduction == "mean" else 1)
+    np.testing.assert_allclose(sce.contributions[0].grad, expected, rtol=1e-12)
+
+
+def test_bce_and_mse_rules_divide_by_the_number_of_elements():
+    z = Tensor(np.zeros((3, 2)), requires_grad=True)
+    for loss, rule in ((z.binary_cross_entropy_with_logits(np.ones((3, 2))), "BCE: (σ(z) − y)/N, N = 6"),
+                       (z.mse(np.ones((3, 2))), "MSE: 2(x − y)/N, N = 6"),
+                       (z.mse(np.ones((3, 2)), reduction="sum"), "MSE: 2(x − y)")):
+        nodes, _ = parse(to_dot(loss))
+        assert nodes["f0"][0].split("\\n")[1] == rule
 
 
 def test_parameters_named_by_module_path():
@@ -498,11 +604,12 @@ def test_print_graph_of_a_small_graph():
     text = print_graph(loss, file=buf)
     assert buf.getvalue() == text
     assert text == (
-        "t0 · output  () float64  = sum(t1)  #1\n"
-        "└─ t1  (1, 3) float64  = tanh(t2)  #2\n"
-        "   └─ t2  (1, 3) float64  = matmul(x, W)  #3\n"
-        "      ├─ x · input  (1, 2) float64\n"
+        "t0 · output  () float64  = sum(t1)  #1  data 0.664\n"
+        "└─ t1  (1, 3) float64  = tanh(t2)  #2  data [[0.7163, 0.664, -0.7163]]\n"
+        "   └─ t2  (1, 3) float64  = matmul(x, W)  #3  data [[0.9, 0.8, -0.9]]\n"
+        "      ├─ x · input  (1, 2) float64  data [[1, 2]]\n"
         "      └─ W · parameter  (2, 3) float64\n")
+    assert format_graph(loss, show_data=False).splitlines()[0] == "t0 · output  () float64  = sum(t1)  #1"
     loss.backward()
     g_W = np.array([[1.0], [2.0]]) @ (1 - np.tanh(np.array([[1.0, 2.0]]) @ W.data) ** 2)
     last = format_graph(loss).splitlines()[-1]
@@ -516,7 +623,7 @@ def test_print_graph_prints_shared_subgraphs_once():
     b = x * 3
     y = (a * b).sum()
     step = {id(t): k + 1 for k, t in enumerate(tinygrad_edu.toposort([y]))}   # backward's visit order
-    assert format_graph(y) == (
+    assert format_graph(y, show_data=False) == (
         "t0 · output  () float64  = sum(t1)  #1\n"
         "└─ t1  (2,) float64  = mul(t2, t3)  #2\n"
         f"   ├─ t2  (2,) float64  = mul(x, 2)  #{step[id(a)]}\n"
@@ -541,8 +648,8 @@ def test_print_graph_shows_the_trace_and_scopes():
     loss = s.sum()
     steps = loss.backward(trace=True)
     text = format_graph(loss, steps=steps, show_rules=True)
-    assert "t1  (3, 2) float64  = add(x, b)  #2  [+: 1, 1]  in layer  grad (3, 2) ‖g‖=2.449" in text
-    assert "b · parameter  (2,) float64  grad (2,) ‖g‖=4.243" in text            # [3, 3]
+    assert "layer.out  (3, 2) float64  = add(x, b)  #2  [+: 1, 1]  in layer  grad (3, 2) ‖g‖=2.449" in text
+    assert "b · parameter  (2,) float64  data [0.5, -0.5]  grad [3, 3]" in text   # small: signed values
 
 
 # ---------------------------------------------------------------------------------------------------
