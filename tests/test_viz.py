@@ -832,3 +832,72 @@ def test_rendering_tests_skip_without_dot_but_fail_under_ci(tmp_path, ci, outcom
     assert f"1 {outcome}" in report, report
     assert "Graphviz's 'dot' program is not installed" in report and "apt-get install graphviz" in report
     assert (result.returncode == 0) == (outcome == "skipped")
+
+
+# ---------------------------------------------------------------------------------------------------
+# Notebook displays: Tensor, Module and the backward explanation have _repr_html_
+
+def html_text(markup):
+    """(the text a browser shows, with cells separated by '|') after checking the tags are balanced."""
+    from html.parser import HTMLParser
+
+    class Reader(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.open, self.text = [], []
+
+        def handle_starttag(self, tag, attrs):
+            if tag not in ("br",):
+                self.open.append(tag)
+            if tag in ("td", "th"):
+                self.text.append("|")
+
+        def handle_endtag(self, tag):
+            assert self.open and self.open.pop() == tag, f"unbalanced </{tag}> in {markup}"
+
+        def handle_data(self, data):
+            self.text.append(data)
+
+    reader = Reader()
+    reader.feed(markup)
+    reader.close()
+    assert reader.open == [], f"unclosed tags {reader.open}"
+    return "".join(reader.text)
+
+
+def test_tensor_html_shows_values_and_signed_grad_escaped():
+    W = Tensor(np.array([[1.0, -2.0], [3.0, 4.0]]), requires_grad=True, name="<W & b>")
+    (W * W).sum().backward()
+    text = html_text(W._repr_html_())
+    assert text.startswith("<W & b> (2, 2) float64, requires grad")           # escaped, then shown as is
+    assert "data|1|-2|3|4" in text and "grad|2|-4|6|8" in text                # dL/dW = 2W, signed
+    made = html_text((W * 2.0)._repr_html_())
+    assert made.startswith("Tensor (2, 2) float64, made by mul") and "grad" not in made
+    big = html_text(Tensor(np.arange(100).reshape(10, 10))._repr_html_())
+    assert "|0|1|2|3|4|5|6|7|…|10|" in big and "|99" not in big              # cut at 8 × 8
+    assert "0. 0." in html_text(Tensor(np.zeros((2, 2, 2)))._repr_html_())    # 3-D: as NumPy prints it
+    assert html_text(Tensor(3.5)._repr_html_()).endswith("data|3.5")
+
+
+def test_module_html_lists_every_parameter_and_the_total():
+    import nn
+    model = nn.Sequential(nn.Linear(2, 3, rng=0), nn.Tanh(), nn.Linear(3, 2, rng=0))
+    text = html_text(model._repr_html_())
+    assert "Sequential(  # 17 parameters" in text and "(1): Tanh()" in text
+    for row in ("|0.weight|(2, 3)|float64|6", "|0.bias|(3,)|float64|3", "|2.weight|(3, 2)|float64|6",
+                "|2.bias|(2,)|float64|2", "|total|17"):
+        assert row in text, row
+
+
+def test_explanation_html_has_one_row_per_step_with_the_texts_values():
+    x, a, b, y = diamond()
+    expl = explain_backward(y)
+    text = html_text(expl._repr_html_())
+    assert text.startswith("Backward pass from y () float64: 4 steps")
+    assert text.count("|") == 5 * (1 + 4)                                     # header + 4 steps, 5 columns
+    assert "|1|sum → y|sum: 1|1|" in text
+    assert "x: (2,) [6, -12] (+= accumulated)" in text                      # the second path into x
+    assert "x: (2,) [12, -24]" in text and "not stored: every .grad is unchanged" in text
+    short = html_text(expl._repr_html_(max_steps=2))
+    assert "|… 2 more steps not shown" in short and short.count("|") == 5 * 3 + 1
+    assert x.grad is None                                                   # displaying changes nothing

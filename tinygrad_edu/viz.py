@@ -828,8 +828,40 @@ class BackwardExplanation:
     def __repr__(self):
         return f"<BackwardExplanation of {len(self.records)} steps; print() it to read them>"
 
-    def _repr_pretty_(self, p, cycle):          # IPython / Jupyter show the text
+    def _repr_pretty_(self, p, cycle):          # IPython's terminal shows the text
         p.text(self.format())
+
+    def _repr_html_(self, max_steps=_DEFAULT):
+        """Jupyter's display: one table row per step - op, rule, upstream gradient, what each input
+        received - then the gradients that reached the leaves (the same content as the text)."""
+        import html
+        if max_steps is _DEFAULT:
+            max_steps = self._max_steps
+        esc = html.escape
+        rows = []
+        for r in self.records if max_steps is None else self.records[:max_steps]:
+            sent = []
+            for c in r.contributions:
+                notes = " (summed back from a broadcast)" if c.summed_from is not None else ""
+                notes += " (+= accumulated)" if c.accumulated or c.into_existing_grad else ""
+                sent.append(f"<code>{esc(c.name)}</code>: {esc(self._arr(c.grad))}{notes}")
+            rows.append(f"<tr><td>{r.index}</td><td><code>{esc(r.op)}</code> → <code>{esc(r.output_name)}"
+                        f"</code>{'<br><small>' + esc(r.scope) + '</small>' if r.scope else ''}</td>"
+                        f"<td>{esc(r.rule or '')}</td><td>{esc(self._arr(r.grad_output))}</td>"
+                        f"<td>{'<br>'.join(sent)}</td></tr>")
+        shown = len(rows)
+        if shown < len(self.records):
+            rows.append(f"<tr><td colspan='5'>… {len(self.records) - shown:,} more steps not shown</td></tr>")
+        name = self._names.get(id(self.root), "root")
+        head = (f"<p>Backward pass from <code>{esc(name)}</code> {self.root.shape} {self.root.dtype}: "
+                f"{len(self.records)} steps, in the order backward ran them.</p>")
+        table = ("<table><tr><th>step</th><th>op → output</th><th>local derivative</th>"
+                 "<th>upstream gradient</th><th>passed to each input</th></tr>" + "".join(rows) + "</table>")
+        leaves = "".join(f"<li><code>{esc(self._names[id(t)])}</code>: {esc(self._arr(total))}</li>"
+                         for t, total in self._leaf_totals)
+        stored = "added to their .grad" if self._stored else "not stored: every .grad is unchanged"
+        tail = f"<p>Gradients reaching the leaves ({stored}):</p><ul>{leaves}</ul>" if leaves else ""
+        return f"<div>{head}{table}{tail}</div>"
 
     def _arr(self, a):
         """Small arrays with their values, big ones as shape and norm; scalars as a number."""
