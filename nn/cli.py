@@ -362,8 +362,10 @@ def cmd_train(args):
         def predict(points):
             return setup.model.predict(points, threshold=threshold)
         _close(plot_decision_boundary(predict, X, labels, os.path.join(out, "decision_boundary.png"),
-                                      title=f"{title}: eval accuracy {_percent(history.eval_acc[-1])}"))
-        written.append(("decision_boundary.png", "the decision boundary with all the data"))
+                                      held_out=eval_idx,
+                                      title=f"{title}: {_percent(history.train_acc[-1])} train, "
+                                            f"{_percent(history.eval_acc[-1])} held out (▲)"))
+        written.append(("decision_boundary.png", "the decision boundary; held-out points are triangles"))
     print("Wrote:")
     for name, what_file in written:
         print(f"  {name:<22} {what_file}")

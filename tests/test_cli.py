@@ -179,6 +179,26 @@ def test_train_moons_end_to_end(capsys, tmp_path):
     assert out.strip().splitlines()[-1].endswith(str(folder))
 
 
+def test_train_boundary_marks_the_held_out_points_and_its_title_is_true(capsys, tmp_path, monkeypatch):
+    drawn = {}
+    real = cli.plot_decision_boundary
+
+    def spy(model, X, y, path=None, **kwargs):
+        drawn.update(X=X, y=y, model=model, **kwargs)
+        return real(model, X, y, path, **kwargs)
+    monkeypatch.setattr(cli, "plot_decision_boundary", spy)
+    code, out, err = run(capsys, "train", "--spec", write_spec(tmp_path), "--data", "moons", "--out", "o")
+    assert code == 0, err
+    held = np.zeros(200, dtype=bool)
+    held[drawn["held_out"]] = True
+    assert held.sum() == 40                                     # the 20% held out for evaluation
+    # the title's two numbers are the accuracies on the circles (trained on) and the triangles
+    predicted = drawn["model"](drawn["X"])
+    train_acc, eval_acc = np.mean(predicted[~held] == drawn["y"][~held]), np.mean(predicted[held] == drawn["y"][held])
+    assert drawn["title"] == f"model on moons: {100 * train_acc:.1f}% train, {100 * eval_acc:.1f}% held out (▲)"
+    assert (train_acc, eval_acc) == pytest.approx(final_accuracies(out), abs=1e-3)
+
+
 def test_train_xor_with_one_logit_and_overrides(capsys, tmp_path):
     spec = write_spec(tmp_path, {"layers": [{"type": "Linear", "in": 2, "out": 4}, {"type": "Tanh"},
                                             {"type": "Linear", "in": 4, "out": 1}],
