@@ -1,5 +1,14 @@
-"""The README stays true: its Python examples run as shown, its Quickstart has exactly the two commands
-CI relies on, and its table of engine files matches the files."""
+"""The README stays true: every code block runs as shown and prints what the README says it prints,
+its long training runs print the same when the initial weights move by one ulp, its command-line block
+runs (with the model.json it shows, which is the spec of `tinygrad-edu --help`) and that spec trains to
+the demo's accuracy; its Quickstart has exactly the two commands CI relies on, and its table of engine
+files matches the files.
+
+Expected output is a ```text block right after a block; one paragraph saying what it shows ("prints:")
+may come between. As in doctest, `...` in it stands for any text, including several lines.
+"""
+import json
+import os
 import pathlib
 import re
 import subprocess
@@ -9,28 +18,161 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
-PYTHON_BLOCKS = re.findall(r"```python\n(.*?)```", README, re.S)
+
+FENCE = re.compile(r"^```(\w*)\n(.*?)^```\n", re.S | re.M)
+BLOCKS = [(m.group(1), m.group(2), m.start(), m.end()) for m in FENCE.finditer(README)]
 
 
-def test_the_readme_has_python_examples():
-    assert len(PYTHON_BLOCKS) >= 4
+def _output_after(index):
+    """The ```text block that shows what block `index` prints, or None: the next block, when the
+    prose between them (if any) is one paragraph that says what it shows, ending with a colon."""
+    if index + 1 >= len(BLOCKS):
+        return None
+    lang, body, start, _ = BLOCKS[index + 1]
+    between = README[BLOCKS[index][3]:start].strip()
+    lead_in = not between or ("\n\n" not in between and "prints" in between and between.endswith(":"))
+    return body if lang == "text" and lead_in else None
 
 
-@pytest.mark.parametrize("index", range(len(PYTHON_BLOCKS)))
-def test_every_python_example_in_the_readme_runs(index, tmp_path, request):
+PYTHON = [(body, _output_after(i)) for i, (lang, body, _, _) in enumerate(BLOCKS) if lang == "python"]
+CLI_INDEX = next(i for i, (lang, body, _, _) in enumerate(BLOCKS)
+                 if lang == "bash" and body.lstrip().startswith("tinygrad-edu "))
+CLI_LINES = [line.split("#")[0].split() for line in BLOCKS[CLI_INDEX][1].splitlines() if line.strip()]
+MODEL_JSON = BLOCKS[CLI_INDEX - 1][1] if BLOCKS[CLI_INDEX - 1][0] == "json" else None
+TRAIN_OUTPUT = _output_after(CLI_INDEX)
+
+
+def matches(expected, actual):
+    """actual equals expected, where '...' in expected stands for any text (trailing spaces ignored)."""
+    def clean(text):
+        return "\n".join(line.rstrip() for line in text.strip("\n").splitlines())
+    parts = re.split(r"(\.\.\.)", clean(expected))
+    pattern = "".join(".*?" if part == "..." else re.escape(part) for part in parts)
+    return re.fullmatch(pattern, clean(actual), re.S) is not None
+
+
+def _env(tmp_path):
+    return {"PYTHONPATH": str(ROOT), "MPLBACKEND": "Agg", "PATH": os.environ.get("PATH", ""),
+            "MPLCONFIGDIR": str(tmp_path / ".matplotlib"), "PYTHONIOENCODING": "utf-8"}
+
+
+def _run_python(code, cwd, tmp_path, timeout=180):
+    return subprocess.run([sys.executable, "-c", code], cwd=cwd, capture_output=True, text=True,
+                          env=_env(tmp_path), timeout=timeout)
+
+
+# Prepended to a block to move every initial weight by one ulp before nn.fit trains it: rounding
+# differences between CPUs are of that size, and a printed claim about a long run must survive them.
+NUDGE = '''
+import numpy as _np
+import nn as _nn
+import nn.train as _train
+_fit = _train.fit
+def _nudged_fit(model, *args, **kwargs):
+    params = list(model.parameters())
+    for p in params:
+        p.data[...] = _np.nextafter(p.data, _np.inf)
+    import sys
+    print(f"nudged {len(params)} parameters", file=sys.stderr)
+    return _fit(model, *args, **kwargs)
+_nn.fit = _train.fit = _nudged_fit
+'''
+
+
+def test_the_readme_has_python_examples_with_their_output():
+    assert len(PYTHON) >= 4
+    assert sum(expected is not None for _, expected in PYTHON) >= 4
+    assert matches("a ... c", "a b\nb c") and not matches("a b", "a c") and matches("x...", "x")
+
+
+@pytest.mark.parametrize("index", range(len(PYTHON)))
+def test_every_python_example_in_the_readme_runs_and_prints_what_it_says(index, tmp_path, request):
     """Each block runs in a fresh interpreter, in an empty folder (some write files). A block that
     renders a drawing needs Graphviz's dot (skipped without it, except under CI: tests/conftest.py)."""
-    code = PYTHON_BLOCKS[index]
+    code, expected = PYTHON[index]
     if "draw_graph(" in code:
         request.getfixturevalue("graphviz_dot")
-    result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True,
-                            env={"PYTHONPATH": str(ROOT), "MPLBACKEND": "Agg", "PATH": _path()}, timeout=120)
-    assert result.returncode == 0, f"README block {index} failed:\n{code}\n{result.stderr}"
+    work = tmp_path / "work"
+    work.mkdir()
+    result = _run_python(code, work, tmp_path)
+    assert result.returncode == 0, f"README block failed:\n{code}\n{result.stderr}"
+    if expected is not None:
+        assert matches(expected, result.stdout), f"README says:\n{expected}\nbut the block printed:\n{result.stdout}"
+    for name in re.findall(r'\.(?:write|save)\("([^"]+)"\)', code):
+        assert (work / name).stat().st_size > 0, f"the block should have written {name}"
+    if "nn.fit(" in code and expected is not None:
+        nudged = _run_python(NUDGE + code, tmp_path / "work", tmp_path)
+        assert nudged.returncode == 0 and "nudged" in nudged.stderr, nudged.stderr
+        assert matches(expected, nudged.stdout), f"with the weights moved by one ulp it printed:\n{nudged.stdout}"
 
 
-def _path():
-    import os
-    return os.environ.get("PATH", "")
+def test_the_nn_example_trains_to_what_a_learner_expects():
+    """Document 000's 2-3-2 network on the moons: at least 95% of the training points right."""
+    code, expected = next((c, e) for c, e in PYTHON if "nn.fit(" in c)
+    accuracy = float(re.search(r"training accuracy ([0-9.]+)%", expected).group(1))
+    assert accuracy >= 95.0
+
+
+def _help_spec():
+    """The JSON spec printed by `tinygrad-edu --help`."""
+    from nn import cli
+    text = cli.build_parser().format_help()
+    start = text.index('{"layers"')
+    return json.loads(" ".join(line.strip() for line in text[start:].splitlines()))
+
+
+def test_the_readme_model_json_is_the_spec_of_the_help_text():
+    assert MODEL_JSON is not None, "the README shows model.json right before its command-line block"
+    assert json.loads(MODEL_JSON) == _help_spec()
+
+
+def _cli(argv, cwd, tmp_path, nudge=False):
+    code = (NUDGE if nudge else "") + f"import sys\nfrom nn.cli import main\nsys.exit(main({argv!r}))\n"
+    return _run_python(code, cwd, tmp_path)
+
+
+def test_the_command_line_block_runs_and_train_prints_what_the_readme_shows(tmp_path, graphviz_dot):
+    """Every command of the block, in order, in one empty folder holding the README's model.json.
+    `train` prints what the README shows (also with the weights moved by one ulp) and its spec fits
+    the moons at least as well as the demo's network."""
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "model.json").write_text(MODEL_JSON, encoding="utf-8")
+    outputs = {}
+    for argv in CLI_LINES:
+        assert argv[0] == "tinygrad-edu"
+        result = _cli(argv[1:], work, tmp_path)
+        assert result.returncode == 0, f"{' '.join(argv)} failed:\n{result.stderr}"
+        assert "warning" not in result.stderr.lower(), result.stderr
+        outputs[argv[1]] = result.stdout
+    assert set(outputs) == {"demo", "train", "graph", "check"}
+    assert TRAIN_OUTPUT is not None and matches(TRAIN_OUTPUT, outputs["train"]), outputs["train"]
+    # the Quickstart's claims about the demo
+    demo = outputs["demo"]
+    assert "Loss after iteration 0: 0.432387" in demo and "Loss after iteration 1000: 0.068947" in demo
+    demo_acc = float(re.search(r"training accuracy ([0-9.]+)%", demo).group(1))
+    assert demo_acc == 97.5
+    # the help spec reaches the demo's accuracy: on its training points, and on all 200 points
+    train_acc, eval_acc = (float(v) for v in re.search(r"Final accuracy: train ([0-9.]+)%, eval ([0-9.]+)%",
+                                                         outputs["train"]).groups())
+    assert train_acc >= demo_acc and eval_acc >= 90.0
+    overall = _run_python("import nn, numpy as np\nX, y = nn.data.make_moons(200, noise=0.2, seed=0)\n"
+                          "print(np.mean(nn.load('tinygrad-edu-train/model.npz').predict(X) == y))",
+                          work, tmp_path)
+    assert float(overall.stdout) * 100 >= demo_acc
+    assert (work / "graph.svg").stat().st_size > 0 and "All " in outputs["check"]
+    again = tmp_path / "nudged"
+    again.mkdir()
+    (again / "model.json").write_text(MODEL_JSON, encoding="utf-8")
+    nudged = _cli(next(a for a in CLI_LINES if a[1] == "train")[1:], again, tmp_path, nudge=True)
+    assert nudged.returncode == 0 and "nudged 4 parameters" in nudged.stderr, nudged.stderr
+    assert matches(TRAIN_OUTPUT, nudged.stdout), f"with the weights moved by one ulp:\n{nudged.stdout}"
+
+
+def test_the_readme_documents_the_held_out_split_of_train():
+    text = README[BLOCKS[CLI_INDEX][3]:]
+    assert "holds out a seeded 20%" in text and "never trains on" in text and "`eval`" in text
+    assert "160 for training, 40 for evaluation" in TRAIN_OUTPUT
 
 
 def test_quickstart_is_two_commands_install_and_demo_then_install_and_test():
@@ -39,6 +181,8 @@ def test_quickstart_is_two_commands_install_and_demo_then_install_and_test():
     assert lines == ['pip install . && tinygrad-edu demo', 'pip install ".[test]" && python -m pytest']
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert "## Quickstart" in ci and "[1]" in ci          # CI runs the second line of that block
+    quickstart = README[README.index("## Quickstart"):README.index("## The engine")]
+    assert "apt-get install graphviz" in quickstart          # what to install for drawings
 
 
 def test_the_engine_file_table_lists_every_engine_module_with_its_line_count():
