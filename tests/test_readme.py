@@ -192,3 +192,37 @@ def test_the_engine_file_table_lists_every_engine_module_with_its_line_count():
     for name, count in rows.items():
         actual = len((ROOT / name).read_text(encoding="utf-8").splitlines())
         assert int(count) == actual, f"{name}: README says {count} lines, the file has {actual}"
+
+
+# ---------------------------------------------------------------------------------------------------
+# Declared dependencies: what the README's `pip install .` brings is all that examples and the CLI need
+
+def test_pyproject_declares_the_runtime_dependencies_and_ships_the_digits():
+    text = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    deps = re.search(r"^dependencies = \[(.*?)\]", text, re.S | re.M).group(1)
+    names = sorted(re.findall(r'"([a-zA-Z0-9_-]+)', deps))
+    assert names == ["graphviz", "matplotlib", "numpy", "tqdm"]
+    assert "scikit-learn" not in deps and "torch" not in deps          # optional oracles only
+    assert '"_data/digits.npz"' in text and '"_data/LICENSE-scikit-learn.txt"' in text
+    assert (ROOT / "nn" / "_data" / "digits.npz").stat().st_size < 100_000
+
+
+BLOCK_SKLEARN = "import sys\nsys.modules['sklearn'] = None\nsys.modules['sklearn.datasets'] = None\n"
+
+
+@pytest.mark.parametrize("argv", [["examples/two_layer_net.py", "--quick"], ["examples/network2.py", "--quick"],
+                                  ["-m", "nn.cli", "train", "--data", "digits", "--epochs", "2"]])
+def test_the_digits_examples_and_cli_run_without_scikit_learn(argv, tmp_path):
+    """scikit-learn importable or not, the 8×8 digits come from the package."""
+    if argv[0] == "-m":
+        spec = tmp_path / "digits.json"
+        spec.write_text('{"layers": [{"type": "Linear", "in": 64, "out": 10}]}')
+        code = f"import runpy, sys\nsys.argv = ['tinygrad-edu'] + {argv[2:] + ['--spec', str(spec)]!r}\n" \
+               "from nn.cli import main\nsys.exit(main())\n"
+    else:
+        code = (f"import runpy, sys\nsys.argv = [{argv[0]!r}] + {argv[1:] + ['--out', str(tmp_path / 'out')]!r}\n"
+                f"runpy.run_path({str(ROOT / argv[0])!r}, run_name='__main__')\n")
+    result = subprocess.run([sys.executable, "-c", BLOCK_SKLEARN + code], cwd=tmp_path, capture_output=True,
+                            text=True, env=_env(tmp_path), timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "install scikit-learn" not in result.stdout + result.stderr and "Traceback" not in result.stderr
