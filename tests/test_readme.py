@@ -131,21 +131,28 @@ def _cli(argv, cwd, tmp_path, nudge=False):
     return _run_python(code, cwd, tmp_path)
 
 
-def test_the_command_line_block_runs_and_train_prints_what_the_readme_shows(tmp_path, graphviz_dot):
-    """Every command of the block, in order, in one empty folder holding the README's model.json.
-    `train` prints what the README shows (also with the weights moved by one ulp) and its spec fits
-    the moons at least as well as the demo's network."""
+def _graph_line():
+    return next(argv for argv in CLI_LINES if argv[1] == "graph")
+
+
+def test_the_command_line_block_runs_and_train_prints_what_the_readme_shows(tmp_path):
+    """Every command of the block, in order, in one empty folder holding the README's model.json
+    (`graph`, which renders with Graphviz's dot, is the next test's). `train` prints what the README
+    shows (also with the weights moved by one ulp) and its spec fits the moons at least as well as
+    the demo's network."""
     work = tmp_path / "work"
     work.mkdir()
     (work / "model.json").write_text(MODEL_JSON, encoding="utf-8")
     outputs = {}
     for argv in CLI_LINES:
         assert argv[0] == "tinygrad-edu"
+        if argv is _graph_line():
+            continue
         result = _cli(argv[1:], work, tmp_path)
         assert result.returncode == 0, f"{' '.join(argv)} failed:\n{result.stderr}"
         assert "warning" not in result.stderr.lower(), result.stderr
         outputs[argv[1]] = result.stdout
-    assert set(outputs) == {"demo", "train", "graph", "check"}
+    assert set(outputs) == {"demo", "train", "check"}
     assert TRAIN_OUTPUT is not None and matches(TRAIN_OUTPUT, outputs["train"]), outputs["train"]
     # the Quickstart's claims about the demo
     demo = outputs["demo"]
@@ -160,13 +167,22 @@ def test_the_command_line_block_runs_and_train_prints_what_the_readme_shows(tmp_
                           "print(np.mean(nn.load('tinygrad-edu-train/model.npz').predict(X) == y))",
                           work, tmp_path)
     assert float(overall.stdout) * 100 >= demo_acc
-    assert (work / "graph.svg").stat().st_size > 0 and "All " in outputs["check"]
+    assert "All " in outputs["check"] and "checks passed" in outputs["check"]
     again = tmp_path / "nudged"
     again.mkdir()
     (again / "model.json").write_text(MODEL_JSON, encoding="utf-8")
     nudged = _cli(next(a for a in CLI_LINES if a[1] == "train")[1:], again, tmp_path, nudge=True)
     assert nudged.returncode == 0 and "nudged 4 parameters" in nudged.stderr, nudged.stderr
     assert matches(TRAIN_OUTPUT, nudged.stdout), f"with the weights moved by one ulp:\n{nudged.stdout}"
+
+
+def test_the_command_line_blocks_graph_command_draws_the_readme_model(tmp_path, graphviz_dot):
+    (tmp_path / "model.json").write_text(MODEL_JSON, encoding="utf-8")
+    result = _cli(_graph_line()[1:], tmp_path, tmp_path)
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+    svg = (tmp_path / "graph.svg").read_text(encoding="utf-8")
+    assert "</svg>" in svg and "0.out" in svg and "Linear(2→16)" in svg
+    assert "4 ops" in result.stdout and "82 parameters" in result.stdout
 
 
 def test_the_readme_documents_the_held_out_split_of_train():
