@@ -21,8 +21,9 @@ The format (every field is checked; unknown fields are errors, not ignored):
          "bias_init": "zeros",               optional, same forms
          "dtype": "float64"},                optional, "float64" or "float32"
         {"type": "Tanh"}, {"type": "Sigmoid"}, {"type": "ReLU"}, {"type": "Identity"},
-        {"type": "Softmax", "axis": -1}      axis optional, default -1
-      ],
+        {"type": "Softmax", "axis": -1}      axis optional, default -1; as the last layer before
+      ],                                     SoftmaxCrossEntropy (the default loss) it warns: that
+                                             loss applies softmax itself (DoubleActivationWarning)
       "loss": {"type": "SoftmaxCrossEntropy",     optional section; also MSE, QuadraticCost,
                "reduction": "mean"},              BCEWithLogits, CrossEntropyCost; "mean" or "sum"
       "optimizer": {"type": "SGD",                optional section; or "Adam"

@@ -142,7 +142,7 @@ def _rule(fn):
     rule = fn.rule
     if not rule or getattr(fn, "reduction", None) != "mean" or ": " not in rule:
         return rule
-    first = next((p for p in fn.inputs if isinstance(p, Tensor)), None)
+    first = next((p for p in (fn.inputs or ()) if isinstance(p, Tensor)), None)
     if first is None:
         return rule
     # softmax cross-entropy averages over rows (one per example); BCE and MSE over every element
