@@ -425,9 +425,12 @@ def write_figures(args, X, y, logistic, clf, net, grid, grid_accuracy, losses, a
                     title="Document 000, H = 3: loss after every pass"),
     ]
     tail = np.arange(max(0, len(losses) - 40), len(losses))
+    # the title says what this run shows: short runs (--quick) end before the oscillation starts
+    zigzag = oscillation(np.asarray(losses))["period2"]
     figures.append(plot_curves({f"ε = {EPSILON}": (tail, losses[tail])}, path=paths["oscillation.png"],
                                xlabel="iteration", ylabel="loss (calculate_loss)",
-                               title="The last 40 passes: a period-2 zigzag"))
+                               title="The last 40 passes: " + ("a period-2 zigzag" if zigzag else
+                                                               "no period-2 zigzag (yet) in this run")))
     for fig in figures:
         plt.close(fig)
     return list(paths.values())

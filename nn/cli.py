@@ -17,12 +17,14 @@ installed command enters through tinygrad_edu_launcher, so even a Ctrl-C during 
 is one line).
 """
 import argparse
+import contextlib
 import copy
 import math
 import os
 import shutil
 import sys
 import time
+import warnings
 
 import numpy as np
 
@@ -50,54 +52,21 @@ class CommandError(Exception):
 # ---------------------------------------------------------------------------------------------------
 # Small helpers: output, progress bar, files
 
-def _isatty(stream):
-    try:
-        return stream.isatty()
-    except (AttributeError, ValueError):
-        return False
-
-
-class ProgressBar:
-    """A one-line progress bar on stderr, drawn only when stderr is a terminal (so logs and pipes
-    stay clean) and redrawn at most ten times a second. clear() erases it before other output."""
-
-    def __init__(self, total, label, stream=None, width=28):
-        self.stream = sys.stderr if stream is None else stream
-        self.enabled = total > 0 and _isatty(self.stream)
-        self.total, self.label, self.width = total, label, width
-        self.last_draw = 0.0
-        self.shown = 0                  # length of the line on screen (0: nothing shown)
-
-    def update(self, done, note=""):
-        if not self.enabled:
-            return
-        now = time.monotonic()
-        if done < self.total and now - self.last_draw < 0.1:
-            return
-        self.last_draw = now
-        filled = self.width * done // self.total
-        line = f"{self.label} [{'#' * filled}{'.' * (self.width - filled)}] {done}/{self.total}"
-        if note:
-            line += f"  {note}"
-        self.stream.write("\r" + line.ljust(self.shown))
-        self.stream.flush()
-        self.shown = len(line)
-
-    def clear(self):
-        if self.shown:
-            self.stream.write("\r" + " " * self.shown + "\r")
-            self.stream.flush()
-            self.shown = 0
-
-    def close(self):
-        self.clear()
+def progress_bar(total, label, stream=None):
+    """A tqdm progress bar on stderr (or `stream`), drawn only when that stream is a terminal (tqdm's
+    disable=None), so logs and pipes stay clean; it disappears when closed (leave=False)."""
+    from tqdm import tqdm
+    return tqdm(total=total, desc=label, file=sys.stderr if stream is None else stream, disable=None,
+                leave=False, dynamic_ncols=True)
 
 
 def _say(*parts, bar=None):
-    """print() to stdout, after erasing the progress bar (it is redrawn by its next update)."""
-    if bar is not None:
-        bar.clear()
-    print(*parts, flush=True)
+    """print() to stdout without tearing the progress bar: tqdm lifts the bar, prints, redraws it."""
+    if bar is None or bar.disable:
+        print(*parts, flush=True)
+        return
+    bar.write(" ".join(str(p) for p in parts), file=sys.stdout)
+    sys.stdout.flush()
 
 
 def _output_folder(path):
@@ -203,7 +172,7 @@ def cmd_demo(args):
           f"cross-entropy, full-batch gradient descent ε = {eps}, L2 λ = {lam}, {iterations:,} passes.",
           flush=True)
 
-    bar = ProgressBar(iterations, "training")
+    bar = progress_bar(iterations, "training")
     printed = []                                            # (iteration, the document's loss)
 
     def after_pass(epoch, history):
@@ -211,12 +180,13 @@ def cmd_demo(args):
         if i % 1000 == 0:
             printed.append((i, _doc_loss(model, X, y, lam)))
             _say(f"Loss after iteration {i}: {printed[-1][1]:f}", bar=bar)
-        bar.update(epoch, f"loss {history.step_loss[-1] / len(X):.6f}")
+        bar.set_postfix_str(f"loss {history.step_loss[-1] / len(X):.6f}", refresh=False)
+        bar.update(1)
 
     start = time.monotonic()
-    history = nn.fit(model, loss_fn, opt, (X, y), epochs=iterations, batch_size=None, metrics=(),
-                     progress=False, callback=after_pass)
-    bar.close()
+    with bar:                                               # closes (erases) the bar even on errors
+        history = nn.fit(model, loss_fn, opt, (X, y), epochs=iterations, batch_size=None, metrics=(),
+                         progress=False, callback=after_pass)
     acc = float(np.mean(model.predict(X) == y))
     print(f"Trained in {time.monotonic() - start:.1f} s; training accuracy {_percent(acc)}.", flush=True)
     if iterations > 2000 and H == 3:
@@ -244,11 +214,16 @@ def cmd_demo(args):
     if not args.no_graph:
         opt.zero_grad()
         with te.record_scopes():                            # one cluster per module in the drawing
-            loss = loss_fn(model(te.Tensor(X, name="X")), y)
+            data_loss = loss_fn(model(te.Tensor(X, name="X")), y)
+            # SGD's weight_decay=λ adds λW to each weight's gradient: the gradient of this L2 term,
+            # drawn so the picture shows the whole loss the training descended.
+            with te.name_scope(f"L2: ½λ (‖W1‖² + ‖W2‖²), λ = {lam}"):   # no "/": it nests scopes
+                penalty = nn.l2_penalty(model, lam)
+        loss = data_loss + penalty
         loss.name = "loss"
         steps = loss.backward(trace=True)
-        title = (f"One training step of the 2-{H}-2 network: the forward graph, #k = the order backward "
-                 "visits the ops, grad = dL/d(node)")
+        title = (f"One training step of the 2-{H}-2 network: loss = summed cross-entropy + L2 term; #k = the "
+                 "order backward visits the ops, grad = dL/d(node)")
         written.append(_write_graph(loss, steps, model, title, out))
     print("Wrote:")
     for name, what in written:
@@ -296,7 +271,7 @@ def _load_data(source, seed):
         what = "spiral: 3 arms of 100 points"
     elif kind == "digits":
         X, y = nn.data.load_digits()
-        what = "digits: scikit-learn's 8×8 handwritten digits"
+        what = "digits: the 8×8 handwritten digits shipped with tinygrad-edu (1,797 images)"
     else:
         X, y = nn.data.load_mnist(directory, "train")
         what = f"mnist: the training images in {directory}"
@@ -378,7 +353,7 @@ def cmd_train(args):
     batch = "full batch" if setup.batch_size is None else f"mini-batches of {setup.batch_size}"
     print(f"Training for {setup.epochs} epochs ({batch}, seed {seed}).", flush=True)
 
-    bar = ProgressBar(setup.epochs, "training")
+    bar = progress_bar(setup.epochs, "training")
     every = max(1, setup.epochs // 10)
     width = len(str(setup.epochs))
 
@@ -387,11 +362,12 @@ def cmd_train(args):
                    f"eval loss {h.eval_loss[-1]:.4f}  eval acc {_percent(h.eval_acc[-1])}")
         if epoch % every == 0 or epoch == 1 or epoch == setup.epochs:
             _say(f"epoch {epoch:>{width}}/{setup.epochs}  {summary}", bar=bar)
-        bar.update(epoch, summary)
+        bar.set_postfix_str(summary, refresh=False)
+        bar.update(1)
 
-    history = setup.fit((X[train_idx], targets[train_idx]), eval_data=(X[eval_idx], targets[eval_idx]),
-                        progress=False, callback=after_epoch)
-    bar.close()
+    with bar:
+        history = setup.fit((X[train_idx], targets[train_idx]), eval_data=(X[eval_idx], targets[eval_idx]),
+                            progress=False, callback=after_epoch)
     print(f"Final accuracy: train {_percent(history.train_acc[-1])}, eval {_percent(history.eval_acc[-1])}")
 
     written = []
@@ -410,8 +386,10 @@ def cmd_train(args):
         def predict(points):
             return setup.model.predict(points, threshold=threshold)
         _close(plot_decision_boundary(predict, X, labels, os.path.join(out, "decision_boundary.png"),
-                                      title=f"{title}: eval accuracy {_percent(history.eval_acc[-1])}"))
-        written.append(("decision_boundary.png", "the decision boundary with all the data"))
+                                      held_out=eval_idx,
+                                      title=f"{title}: {_percent(history.train_acc[-1])} train, "
+                                            f"{_percent(history.eval_acc[-1])} held out (▲)"))
+        written.append(("decision_boundary.png", "the decision boundary; held-out points are triangles"))
     print("Wrote:")
     for name, what_file in written:
         print(f"  {name:<22} {what_file}")
@@ -678,9 +656,10 @@ examples:
   tinygrad-edu check                                  gradcheck every op and the documents' formulas
   tinygrad-edu check my_backprop.py                   check your own backprop (runs the file's code)
 
-A spec is a JSON file such as
-  {"layers": [{"type": "Linear", "in": 2, "out": 3}, {"type": "Tanh"}, {"type": "Linear", "in": 3, "out": 2}],
-   "optimizer": {"type": "SGD", "lr": 0.5}, "training": {"epochs": 200}}
+A spec is a JSON file. Save this one as model.json: trained on the moons (train --data moons), it fits
+the training points at least as well as the demo's network, in about a second:
+  {"layers": [{"type": "Linear", "in": 2, "out": 16}, {"type": "Tanh"}, {"type": "Linear", "in": 16, "out": 2}],
+   "optimizer": {"type": "SGD", "lr": 0.5, "weight_decay": 0.001}, "training": {"epochs": 1000}}
 """
 
 
@@ -707,14 +686,16 @@ def build_parser():
 
     p = sub.add_parser("train", help="train a network described by a spec file",
                        description="Build a network (and its loss, optimizer and training settings) from a "
-                       "spec, train it on a data set with 20% held out for evaluation, and write model.npz, "
-                       "history.json, history.csv, loss.png and, for 2-D data, decision_boundary.png.")
+                       "spec and train it on a data set. A seeded 20% of the data is held out: it is never "
+                       "trained on, and the 'eval' numbers are measured on it (--seed picks the split with the "
+                       "weights). Writes model.npz, history.json, history.csv, loss.png and, for 2-D data, "
+                       "decision_boundary.png (held-out points as triangles).")
     p.add_argument("--spec", required=True, metavar="FILE",
                    help="a JSON spec (see nn/spec.py), or a model saved by nn.save / this command (.npz), "
                    "to train further")
     p.add_argument("--data", required=True, type=_data_source, metavar="NAME",
                    help="moons (200 points), xor (4 corners × 50 noisy copies), spiral (3 arms), digits "
-                   "(needs scikit-learn) or mnist:DIR (the MNIST IDX files in DIR)")
+                   "(the 8×8 handwritten digits, shipped with tinygrad-edu) or mnist:DIR (the MNIST IDX files in DIR)")
     p.add_argument("--epochs", type=_positive_int, metavar="N", help="epochs (default: the spec's, else 100)")
     p.add_argument("--lr", type=_learning_rate, metavar="X", help="learning rate (default: the spec's)")
     p.add_argument("--batch-size", type=_batch_size, metavar="N",
@@ -780,6 +761,27 @@ def _one_line(error):
     return printable(text, 1000)              # no terminal escape codes, no 500 KB names
 
 
+@contextlib.contextmanager
+def _warnings_as_lines():
+    """Show the library's warnings (a Softmax layer before SoftmaxCrossEntropy, ...) as one line
+    `tinygrad-edu: warning: ...` on stderr, each problem once, instead of Python's file:line format."""
+    shown = set()
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        key = category if issubclass(category, nn.train.DoubleActivationWarning) else str(message)
+        if key in shown:
+            return                          # the spec and fit() both warn about the same double softmax
+        shown.add(key)
+        from tqdm import tqdm
+        tqdm.write(f"{PROG}: warning: {_one_line(message)}", file=sys.stderr)   # lifts a progress bar
+        sys.stderr.flush()
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", nn.train.DoubleActivationWarning)
+        warnings.showwarning = show
+        yield
+
+
 def main(argv=None):
     """Run the command line with `argv` (default: sys.argv[1:]); returns the exit code."""
     try:
@@ -791,7 +793,8 @@ def main(argv=None):
         if args.command is None:
             parser.print_help()
             return 0
-        return args.func(args)
+        with _warnings_as_lines():
+            return args.func(args)
     except KeyboardInterrupt:
         print(f"\n{PROG}: interrupted", file=sys.stderr)
         return 130

@@ -1,12 +1,12 @@
 """nn.data: the datasets of the reference documents, generated in memory or read from local files.
 
 Nothing here downloads anything. The toy problems are generated from a formula and a seed; the
-handwritten digits come from files already on the machine.
+handwritten digits come from files already on the machine (the 8×8 digits ship with the package).
 
     make_moons(200, noise=0.2, seed=0)   two interleaving half circles (documents 000 and 003)
     make_xor()                           the four XOR points (document 004)
     make_spiral(100, 3)                  K interleaved spiral arms, a small multi-class problem
-    load_digits()                        scikit-learn's bundled 8×8 digits (a stand-in for MNIST)
+    load_digits()                        the 8×8 digits shipped with the package (a stand-in for MNIST)
     load_mnist(directory)                the MNIST IDX files, when you have them (documents 001, 002)
     read_idx(path)                       the IDX file format itself, raw or gzipped
 
@@ -404,29 +404,43 @@ class DataLoader:
 
 # -- handwritten digits from local files --------------------------------------------------------------
 def load_digits(return_split=False, test_size=0.2, seed=None, flatten=True):
-    """scikit-learn's 8×8 handwritten digits, which ship inside the scikit-learn package (no download).
+    """The 8×8 handwritten digits, shipped with tinygrad-edu (no download, no scikit-learn needed).
 
     1,797 images of the digits 0-9, each 8×8 pixels with intensities 0..16; here scaled to [0, 1].
     A small stand-in for the MNIST experiments of documents 001 (784-50-10) and 002 (network2): use a
-    64-H-10 network instead, it trains in seconds.
+    64-H-10 network instead, it trains in seconds. The values are scikit-learn's load_digits() (from
+    the UCI "Optical Recognition of Handwritten Digits" data); nn/_data/README.md says where they come
+    from and under which licenses.
 
     Returns X (1797, 64) float64 in [0, 1] ((1797, 8, 8) with flatten=False) and y (1797,) int64, or,
     with return_split=True, train_test_split(X, y, test_size, seed): X_train, X_test, y_train, y_test.
-    Raises MissingDependencyError (an ImportError) when scikit-learn is not installed.
     """
-    try:
-        from sklearn.datasets import load_digits as sklearn_load_digits
-    except ImportError:
-        raise MissingDependencyError("load_digits needs scikit-learn, which bundles the 8x8 digits; "
-                                     "install it with: pip install scikit-learn") from None
-    bunch = sklearn_load_digits()
-    X = np.ascontiguousarray(bunch.data, dtype=np.float64) / 16.0   # (1797, 64); 16 is the darkest pixel
-    y = np.asarray(bunch.target, dtype=np.int64)
+    images, labels = _digits_arrays()
+    X = images.reshape(len(images), 64).astype(np.float64) / 16.0    # (1797, 64); 16 is the darkest pixel
+    y = labels.astype(np.int64)
     if not flatten:
         X = X.reshape(-1, 8, 8)
     if return_split:
         return train_test_split(X, y, test_size=test_size, seed=seed)
     return X, y
+
+
+def _digits_arrays():
+    """(images (1797, 8, 8) uint8, labels (1797,) uint8) from nn/_data/digits.npz, checked."""
+    from importlib import resources
+    source = resources.files("nn").joinpath("_data", "digits.npz")
+    try:
+        with source.open("rb") as f, np.load(f, allow_pickle=False) as npz:
+            images, labels = npz["images"], npz["labels"]
+    except (OSError, KeyError, ValueError) as e:
+        raise LoadError([f"the digits shipped with tinygrad-edu cannot be read ({e}); reinstall "
+                         "tinygrad-edu"], str(source)) from None
+    if (images.shape != (1797, 8, 8) or labels.shape != (1797,) or images.dtype != np.uint8
+            or labels.dtype != np.uint8 or images.max() > 16 or labels.max() > 9):
+        raise LoadError([f"the digits file holds images {images.shape} {images.dtype} and labels "
+                         f"{labels.shape} {labels.dtype}, expected (1797, 8, 8) and (1797,) uint8; reinstall "
+                         "tinygrad-edu"], str(source))
+    return images, labels
 
 
 # IDX type code -> (name, big-endian NumPy dtype). The format stores every number big-endian.

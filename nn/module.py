@@ -297,6 +297,18 @@ class Module:
     def __repr__(self):
         return "\n".join(self._repr_lines())
 
+    def _repr_html_(self):
+        """Jupyter's display: the module tree (as repr shows it) beside a table of its parameters -
+        dotted name, shape, dtype, count - and the total. Reading it changes nothing."""
+        import html
+        rows = "".join(f"<tr><td><code>{html.escape(name)}</code></td><td>{p.shape}</td><td>{p.dtype}</td>"
+                       f"<td style='text-align:right'>{p.size:,}</td></tr>" for name, p in self._collect())
+        table = (f"<table><tr><th>parameter</th><th>shape</th><th>dtype</th><th>count</th></tr>{rows}"
+                 f"<tr><td colspan='3'><b>total</b></td><td style='text-align:right'><b>"
+                 f"{self.num_parameters():,}</b></td></tr></table>")
+        return (f"<div style='display:flex;gap:2em;align-items:flex-start'>"
+                f"<pre>{html.escape(repr(self))}</pre>{table}</div>")
+
     def _repr_lines(self):
         head = f"{type(self).__name__}({self.extra_repr()})"
         count = self.num_parameters()

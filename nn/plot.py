@@ -36,6 +36,7 @@ __all__ = ["plot_history", "plot_curves", "plot_decision_boundary", "plot_bounda
            "decision_grid", "BoundaryGrid", "FORMATS", "plot_points"]
 
 FORMATS = ("png", "svg", "pdf")
+FILL_ALPHA = 0.35               # decision regions: light, so the data points on top stand out
 MAX_GRID_POINTS = 4_000_000     # a finer decision grid is refused (it would take minutes and GBs)
 _CHUNK = 100_000                 # grid rows predicted at a time, to bound memory for wide networks
 
@@ -125,12 +126,26 @@ def _marker(n):
     return "o" if n <= 40 else None
 
 
+def _integer_ticks(ax, xs):
+    """Whole-number ticks on the x axis when every x is a whole number (epochs, iterations): no
+    'epoch 1.25' between epochs 1 and 2."""
+    from matplotlib.ticker import MaxNLocator
+    if all(np.all(np.isfinite(x)) and np.all(x == np.round(x)) for x in xs):
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True, steps=[1, 2, 5, 10]))
+
+
+def _log_label(label):
+    """A y label that says its axis is logarithmic."""
+    return label if "log" in label.lower() else f"{label} (log scale)"
+
+
 def plot_curves(curves, path=None, xlabel="step", ylabel="loss", title=None, logy=False):
     """Several curves on one set of axes, one labelled line each: loss per step, the cost of two cost
     functions, the oscillating losses of consecutive steps, ...
 
     curves: {label: ys} (plotted against 0, 1, 2, ...) or {label: (xs, ys)}.
-    logy: logarithmic y axis (every value must then be positive).
+    logy: logarithmic y axis (every value must then be positive); its label then says "(log scale)".
+    Whole-number x values (epochs, iterations) get whole-number ticks.
     Returns the Figure (one axes, one line per curve); writes it to `path` when given.
     """
     if not isinstance(curves, Mapping) or not curves:
@@ -155,8 +170,9 @@ def plot_curves(curves, path=None, xlabel="step", ylabel="loss", title=None, log
         ax.yaxis.set_major_formatter(plain)
         if np.nanmax([ys.max() for _, _, ys in data]) < 10 * np.nanmin([ys.min() for _, _, ys in data]):
             ax.yaxis.set_minor_formatter(plain)               # within a decade: label the minor ticks too
+    _integer_ticks(ax, [xs for _, xs, _ in data])
     ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
+    ax.set_ylabel(_log_label(ylabel) if logy else ylabel)
     if title:
         ax.set_title(title)
     ax.grid(True, alpha=0.3)
@@ -234,6 +250,7 @@ def plot_history(history, path=None, metrics=("loss", "accuracy"), title=None):
         for label, xs, ys in lines:
             ax.plot(xs, ys, label=label, marker=_marker(len(ys)), markersize=3, linewidth=1.5,
                     linestyle="--" if label == "eval" else "-")
+        _integer_ticks(ax, [xs for _, xs, _ in lines])
         ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel)
         ax.grid(True, alpha=0.3)
@@ -366,17 +383,52 @@ def _class_colours(plt, classes):
     return ListedColormap(colours), BoundaryNorm(np.arange(k + 1) - 0.5, k)
 
 
-def _draw_boundary(plt, ax, grid, X, y, title):
-    """Fill ax with the predicted regions of `grid` and scatter the labelled points on top."""
+def _point_size(n):
+    """Marker area for n points: big when there are few (XOR's four corners), small for hundreds."""
+    return 90 if n <= 16 else 40 if n <= 100 else 18
+
+
+def _held_out_mask(held_out, n, what):
+    """A boolean (n,) mask from a boolean mask or an array of row indices (None: no rows)."""
+    if held_out is None:
+        return np.zeros(n, dtype=bool)
+    idx = np.asarray(held_out)
+    if idx.dtype == bool:
+        if idx.shape != (n,):
+            raise ShapeError(f"{what}: held_out as a mask needs one entry per row, shape ({n},), got {idx.shape}")
+        return idx
+    if idx.ndim != 1 or idx.dtype.kind not in "iu" or (idx.size and (idx.min() < 0 or idx.max() >= n)):
+        raise ArgumentError(f"{what}: held_out must be a boolean mask or indices of rows 0..{n - 1}, got "
+                            f"{held_out!r}")
+    mask = np.zeros(n, dtype=bool)
+    mask[idx] = True
+    return mask
+
+
+def _draw_boundary(plt, ax, grid, X, y, title, held_out=None):
+    """Fill ax with the predicted regions of `grid` (lightly) and scatter the labelled points on top:
+    circles for the points trained on, triangles for held-out points when a mask is given."""
+    from matplotlib.lines import Line2D
     classes = np.unique(np.concatenate([grid.labels.ravel(), y]))
     cmap, norm = _class_colours(plt, classes)
     region = np.searchsorted(classes, grid.labels)                   # (rows, cols) class index
     ax.contourf(grid.xx, grid.yy, region, levels=np.arange(len(classes) + 1) - 0.5, cmap=cmap, norm=norm,
-                alpha=0.8)
-    points = ax.scatter(X[:, 0], X[:, 1], c=np.searchsorted(classes, y), cmap=cmap, norm=norm,
-                        edgecolors="k", linewidths=0.5, s=18)
-    handles, _ = points.legend_elements()
-    ax.legend(handles, [f"class {c:g}" for c in classes], loc="best", fontsize=8, framealpha=0.7)
+                alpha=FILL_ALPHA)
+    held = held_out if held_out is not None else np.zeros(len(X), dtype=bool)
+    size = _point_size(len(X))
+    colour = np.searchsorted(classes, y)
+    ax.scatter(X[~held, 0], X[~held, 1], c=colour[~held], cmap=cmap, norm=norm, edgecolors="k",
+               linewidths=0.7, s=size, zorder=3)
+    handles = [Line2D([], [], marker="o", linestyle="none", markersize=7, markeredgecolor="k",
+                      markerfacecolor=cmap(norm(k))) for k in range(len(classes))]
+    labels = [f"class {c:g}" for c in classes]
+    if held.any():
+        ax.scatter(X[held, 0], X[held, 1], c=colour[held], cmap=cmap, norm=norm, marker="^", edgecolors="k",
+                   linewidths=1.2, s=size * 1.6, zorder=4)
+        handles.append(Line2D([], [], marker="^", linestyle="none", markersize=8, markeredgecolor="k",
+                              markerfacecolor="white"))
+        labels.append(f"held out ({int(held.sum())})")
+    ax.legend(handles, labels, loc="best", fontsize=8, framealpha=0.8)
     ax.set_xlim(grid.xx[0, 0], grid.xx[0, -1])
     ax.set_ylim(grid.yy[0, 0], grid.yy[-1, 0])
     ax.set_xlabel("x₁")
@@ -386,7 +438,7 @@ def _draw_boundary(plt, ax, grid, X, y, title):
     ax.boundary_grid = grid
 
 
-def plot_decision_boundary(model, X, y, path=None, ax=None, title=None, h=0.01, padding=0.5):
+def plot_decision_boundary(model, X, y, path=None, ax=None, title=None, h=0.01, padding=0.5, held_out=None):
     """The regions where `model` predicts each class, filled with colour, with the data on top
     (document 000's plot_decision_boundary).
 
@@ -394,10 +446,14 @@ def plot_decision_boundary(model, X, y, path=None, ax=None, title=None, h=0.01, 
         classifiers) or a function X -> labels. X: (N, 2) points; y: (N,) their labels.
     ax: draw into these matplotlib axes instead of a new figure (the axes' figure is returned and,
         with path, saved). h: grid spacing; padding: margin around the data.
+    held_out: the rows of X that were not trained on (a boolean mask or row indices): drawn as
+        triangles, the training points as circles, with a legend entry saying how many.
+    The regions are filled lightly (FILL_ALPHA) so the points stand out; few points are drawn big.
     Returns the Figure. fig.boundary_grid (and ax.boundary_grid) is the BoundaryGrid of predictions
     the regions were filled from.
     """
     X, y = _points(X, y, "plot_decision_boundary")
+    held = _held_out_mask(held_out, len(X), "plot_decision_boundary")
     grid = decision_grid(model, X, h=h, padding=padding)
     plt = _pyplot()
     if ax is None:
@@ -406,7 +462,7 @@ def plot_decision_boundary(model, X, y, path=None, ax=None, title=None, h=0.01, 
         raise ArgumentError(f"plot_decision_boundary: ax must be matplotlib axes, got {type(ax).__name__}")
     else:
         fig = ax.figure
-    _draw_boundary(plt, ax, grid, X, y, title)
+    _draw_boundary(plt, ax, grid, X, y, title, held)
     fig.boundary_grid = grid
     return _finish(fig, path)
 

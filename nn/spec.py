@@ -21,8 +21,9 @@ The format (every field is checked; unknown fields are errors, not ignored):
          "bias_init": "zeros",               optional, same forms
          "dtype": "float64"},                optional, "float64" or "float32"
         {"type": "Tanh"}, {"type": "Sigmoid"}, {"type": "ReLU"}, {"type": "Identity"},
-        {"type": "Softmax", "axis": -1}      axis optional, default -1, in [-64, 63]
-      ],
+        {"type": "Softmax", "axis": -1}      axis optional, default -1, in [-64, 63]; as the last layer
+      ],                                     before SoftmaxCrossEntropy (the default loss) it warns: that
+                                             loss applies softmax itself (DoubleActivationWarning)
       "loss": {"type": "SoftmaxCrossEntropy",     optional section; also MSE, QuadraticCost,
                "reduction": "mean"},              BCEWithLogits, CrossEntropyCost; "mean" or "sum"
       "optimizer": {"type": "SGD",                optional section; or "Adam"
@@ -61,6 +62,7 @@ import json
 import math
 import numbers
 import os
+import warnings
 
 import numpy as np
 
@@ -71,7 +73,7 @@ from .errors import SpecError, parsing, printable
 from .layers import ACTIVATIONS, Linear, Sequential, Softmax
 from .losses import LOSSES
 from .optim import OPTIMIZERS, SCHEDULES
-from .train import TrainingSetup
+from .train import DoubleActivationWarning, TrainingSetup
 
 SPEC_VERSION = 1
 MAX_PARAMETERS = 50_000_000     # a spec asking for more is refused before anything is allocated
@@ -384,6 +386,10 @@ def validate_spec(spec, source=None):
         for key, check in (("loss", _loss), ("optimizer", _optimizer), ("training", _training)):
             if key in spec:
                 out[key] = check(spec[key])
+        problem = double_activation(out)
+        if problem:
+            warnings.warn(problem if source is None else f"{source}: {problem}", DoubleActivationWarning,
+                          stacklevel=2)
         return out
     except SpecError as e:
         if source is None or e.source is not None:
@@ -391,6 +397,26 @@ def validate_spec(spec, source=None):
         raise SpecError(e.reason, e.path, source) from None
     except RecursionError:
         raise SpecError("the spec is nested too deeply", source=source) from None
+
+
+# The activation each loss applies to the network's output itself: a last layer doing the same is
+# applied twice (softmax of probabilities), which trains slowly and badly.
+_LOSS_ACTIVATION = {"SoftmaxCrossEntropy": "Softmax", "BCEWithLogits": "Sigmoid", "CrossEntropyCost": "Sigmoid"}
+
+
+def double_activation(spec):
+    """The problem, as one sentence, when a (validated) spec's last layer applies the activation its
+    loss applies again (Softmax before SoftmaxCrossEntropy, the default loss; Sigmoid before
+    BCEWithLogits or CrossEntropyCost); else None. validate_spec warns with it."""
+    layers = spec["layers"]
+    loss = spec.get("loss", DEFAULT_LOSS)["type"]
+    if not layers or _LOSS_ACTIVATION.get(loss) != layers[-1]["type"]:
+        return None
+    last = layers[-1]["type"]
+    which = "" if "loss" in spec else " (the default loss)"
+    return (f"layers[{len(layers) - 1}]: the network ends with {last}, but its loss {loss}{which} applies "
+            f"{last.lower()} itself and expects logits, so {last.lower()} would be applied twice and "
+            f"training would crawl; remove the last {{\"type\": \"{last}\"}} layer")
 
 
 def _unique_keys(pairs):
@@ -526,7 +552,9 @@ def build_training(spec, model=None, seed=None):
     built here (see from_spec). Missing sections get the defaults listed in the module docstring."""
     spec, source = _resolve(spec)
     if model is None:
-        model = from_spec(spec, seed=seed)
+        with warnings.catch_warnings():                     # _resolve has warned about this spec already
+            warnings.simplefilter("ignore", DoubleActivationWarning)
+            model = from_spec(spec, seed=seed)
     try:
         loss = build_loss(spec.get("loss", DEFAULT_LOSS))
         optimizer = build_optimizer(spec.get("optimizer", DEFAULT_OPTIMIZER), model.parameters())

@@ -14,8 +14,6 @@ import io as _io
 import json
 import math
 import numbers
-import sys
-import time
 import warnings
 from dataclasses import dataclass, field
 
@@ -216,46 +214,27 @@ def _number_list(values, name, integer=False):
 
 # -- progress bar -------------------------------------------------------------------------------------
 
-class _Progress:
-    """A one-line progress bar, drawn only on a terminal and only once a run has lasted `delay`
-    seconds (short runs stay silent), redrawn at most ten times a second."""
-
-    def __init__(self, total, enabled, stream=None, delay=0.5, width=24):
-        self.stream = stream if stream is not None else sys.stdout
-        self.enabled = enabled and total > 0
-        self.total, self.delay, self.width = total, delay, width
-        self.start = self.last = time.monotonic()
-        self.drawn = False
-
-    def update(self, done, history):
-        if not self.enabled:
-            return
-        now = time.monotonic()
-        if done < self.total and (now - self.start < self.delay or now - self.last < 0.1):
-            return
-        self.last = now
-        filled = self.width * done // self.total
-        bar = "#" * filled + "." * (self.width - filled)
-        parts = [f"\repoch {done}/{self.total} [{bar}]"]
-        for label, values in (("loss", history.train_loss), ("acc", history.train_acc),
-                              ("eval loss", history.eval_loss), ("eval acc", history.eval_acc)):
-            if values:
-                parts.append(f"{label} {values[-1]:.4f}")
-        self.stream.write("  ".join(parts))
-        self.stream.flush()
-        self.drawn = True
-
-    def close(self):
-        if self.drawn:
-            self.stream.write("\n")
-            self.stream.flush()
+PROGRESS_DELAY = 0.5    # seconds a run must last before its progress bar appears (short runs stay silent)
 
 
-def _is_terminal(stream):
-    try:
-        return stream.isatty()
-    except (AttributeError, ValueError):
-        return False
+def _progress_bar(total, enabled):
+    """A tqdm progress bar over `total` epochs, or None. tqdm.auto draws a widget in Jupyter and a text
+    bar on a terminal; elsewhere (a pipe, a log file, a test) tqdm keeps quiet (disable=None)."""
+    if not enabled or total == 0:
+        return None
+    from tqdm.auto import tqdm                      # imported where used: `import nn` stays light
+    return tqdm(total=total, desc="fit", unit="epoch", delay=PROGRESS_DELAY, disable=None,
+                dynamic_ncols=True)
+
+
+def _progress_note(history):
+    """'loss 0.1234  acc 0.9500  eval loss ...': the last measured values, for the bar."""
+    parts = []
+    for label, values in (("loss", history.train_loss), ("acc", history.train_acc),
+                          ("eval loss", history.eval_loss), ("eval acc", history.eval_acc)):
+        if values:
+            parts.append(f"{label} {values[-1]:.4f}")
+    return "  ".join(parts)
 
 
 # -- fit ----------------------------------------------------------------------------------------------
@@ -319,6 +298,13 @@ def _metric_list(metrics):
     return out
 
 
+class DoubleActivationWarning(UserWarning):
+    """The network's last layer applies an activation that its loss applies again: a Softmax before
+    SoftmaxCrossEntropy, a Sigmoid before BCEWithLogits or CrossEntropyCost. Training still runs, but
+    on squashed outputs (softmax of probabilities), so it learns slowly and reaches a worse fit.
+    fit() warns with it, and so do specs (nn.validate_spec) and the command line."""
+
+
 def _warn_double_activation(model, loss_fn):
     """The classic mistake: a softmax (or sigmoid) layer in front of a loss that applies it again."""
     from .layers import Sequential, Sigmoid, Softmax
@@ -327,11 +313,13 @@ def _warn_double_activation(model, loss_fn):
     while isinstance(last, Sequential) and len(last):
         last = last[-1]
     if isinstance(last, Softmax) and isinstance(loss_fn, SoftmaxCrossEntropy):
-        warnings.warn("fit: the model ends with Softmax but SoftmaxCrossEntropy applies softmax itself; "
-                      "remove the Softmax layer (the loss expects logits)", stacklevel=3)
+        warnings.warn("fit: the model ends with Softmax but SoftmaxCrossEntropy applies softmax itself, so "
+                      "softmax is applied twice and training crawls; remove the Softmax layer (the loss "
+                      "expects logits)", DoubleActivationWarning, stacklevel=3)
     if isinstance(last, Sigmoid) and isinstance(loss_fn, (BCEWithLogits, CrossEntropyCost)):
         warnings.warn(f"fit: the model ends with Sigmoid but {type(loss_fn).__name__} takes logits and "
-                      "applies the sigmoid itself; remove the Sigmoid layer", stacklevel=3)
+                      "applies the sigmoid itself, so it is applied twice; remove the Sigmoid layer",
+                      DoubleActivationWarning, stacklevel=3)
 
 
 def _measure(model, loss_fn, metrics, X, y, threshold, history, prefix):
@@ -397,7 +385,8 @@ def fit(model, loss_fn, optimizer, train_data, epochs, batch_size=None, eval_dat
         outputs (0 for logits, 0.5 for MSE/QuadraticCost outputs).
     shuffle: reshuffle the rows every epoch (mini-batches only; full batches keep the order).
     seed: seed (or np.random.Generator) of the shuffling, for reproducible runs.
-    progress: show a progress bar when stdout is a terminal and the run lasts more than half a second.
+    progress: show a tqdm progress bar (on stderr in a terminal, a widget in Jupyter) once the run has
+        lasted half a second; pipes and log files stay clean.
     callback: called as callback(epoch, history) after every epoch.
     compile: run the training step through te.compile (captured once per batch shape, then replayed as
         generated NumPy code: same numbers, several times faster on small networks). None (default):
@@ -472,7 +461,7 @@ def fit(model, loss_fn, optimizer, train_data, epochs, batch_size=None, eval_dat
 
     full_batch = Tensor(X) if loader is None else None      # built once for full-batch descent
     history = History()
-    bar = _Progress(epochs, progress and _is_terminal(sys.stdout))
+    bar = _progress_bar(epochs, progress)
     was_training = model.training
     model.train()
     try:
@@ -487,11 +476,14 @@ def fit(model, loss_fn, optimizer, train_data, epochs, batch_size=None, eval_dat
                 if evaluation is not None:
                     _measure(model, loss_fn, metrics, *evaluation, threshold, history, "eval")
                 model.train()
-            bar.update(epoch, history)
+            if bar is not None:
+                bar.set_postfix_str(_progress_note(history), refresh=False)
+                bar.update(1)
             if callback is not None:
                 callback(epoch, history)
     finally:
-        bar.close()
+        if bar is not None:
+            bar.close()
         model.train(was_training)
     return history
 

@@ -5,9 +5,11 @@ works. Expected numbers come from the documents (the printed losses of document 
 recomputed here independently (accuracies from the saved model, the reference implementation).
 """
 import csv
+import html
 import io
 import json
 import os
+import re
 import shutil
 import struct
 import subprocess
@@ -82,8 +84,7 @@ def without_dot(monkeypatch, tmp_path):
 # ---------------------------------------------------------------------------------------------------
 # demo
 
-def test_demo_prints_the_documents_losses_and_writes_its_pictures(capsys, tmp_path):
-    assert shutil.which("dot"), "Graphviz's dot program is required (installed here and in CI)"
+def test_demo_prints_the_documents_losses_and_writes_its_pictures(capsys, tmp_path, graphviz_dot):
     code, out, err = run(capsys, "demo", "--iterations", 1001)
     assert code == 0, err
     losses = [line for line in out.splitlines() if line.startswith("Loss after iteration")]
@@ -94,10 +95,14 @@ def test_demo_prints_the_documents_losses_and_writes_its_pictures(capsys, tmp_pa
     assert_png(folder / "loss.png")
     assert_png(folder / "decision_boundary.png")
     assert_svg(folder / "graph.svg")
-    svg = (folder / "graph.svg").read_text(encoding="utf-8")
-    for text in ("0: Linear(2→3)", "1: Tanh", "2: Linear(3→2)", "#1 softmax_cross_entropy", "#4 linear",
-                 "0.weight", "grad"):
+    svg = html.unescape((folder / "graph.svg").read_text(encoding="utf-8"))
+    for text in ("0: Linear(2→3)", "1: Tanh", "2: Linear(3→2)", "#1 add", "softmax_cross_entropy",
+                 "0.weight", "grad", "0.out", "1.out", "2.out", "labels array (200,) int64"):
         assert text in svg, text
+    # trained with SGD's weight decay λ = 0.01: the drawing shows the L2 term that stands for, and the
+    # weights get its gradient on a third path (0.weight feeds the linear op and both sides of W·W)
+    assert "L2: ½λ (‖W1‖² + ‖W2‖²), λ = 0.01" in svg and "L2.out" in svg
+    assert svg.count("Σ of 3 paths") == 2
     assert not (folder / "graph.dot").exists()
     # the accuracy it reports is the reference implementation's after the same 1001 passes
     X, y = R.moons_data()
@@ -115,6 +120,11 @@ def test_demo_without_graphviz_writes_dot_text_and_a_hint(capsys, tmp_path, monk
     dot = (tmp_path / "d" / "graph.dot").read_text(encoding="utf-8")
     assert dot.startswith("digraph G {") and "cluster" in dot and "0.weight" in dot
     assert not (tmp_path / "d" / "graph.svg").exists()
+    # the drawn loss is what the document prints, times N = 200: summed cross-entropy + its L2 term
+    printed = float(out.split("Loss after iteration 0: ")[1].split()[0])
+    drawn = float(re.search(r"loss · output\\n\(\) float64 \| data ([0-9.]+)", dot).group(1))
+    assert drawn == pytest.approx(200 * printed, rel=1e-3)
+    assert "L2.out" in dot and "labels array (200,) int64" in dot
     hints = [line for line in out.splitlines() if "Graphviz" in line]
     assert len(hints) == 1 and "graph.dot" in hints[0] and "apt-get install graphviz" in hints[0]
     assert_png(tmp_path / "d" / "loss.png")
@@ -167,6 +177,26 @@ def test_train_moons_end_to_end(capsys, tmp_path):
     stored = nn.read_spec(folder / "model.npz")
     assert stored["optimizer"]["lr"] == 0.5 and stored["training"]["epochs"] == 30
     assert out.strip().splitlines()[-1].endswith(str(folder))
+
+
+def test_train_boundary_marks_the_held_out_points_and_its_title_is_true(capsys, tmp_path, monkeypatch):
+    drawn = {}
+    real = cli.plot_decision_boundary
+
+    def spy(model, X, y, path=None, **kwargs):
+        drawn.update(X=X, y=y, model=model, **kwargs)
+        return real(model, X, y, path, **kwargs)
+    monkeypatch.setattr(cli, "plot_decision_boundary", spy)
+    code, out, err = run(capsys, "train", "--spec", write_spec(tmp_path), "--data", "moons", "--out", "o")
+    assert code == 0, err
+    held = np.zeros(200, dtype=bool)
+    held[drawn["held_out"]] = True
+    assert held.sum() == 40                                     # the 20% held out for evaluation
+    # the title's two numbers are the accuracies on the circles (trained on) and the triangles
+    predicted = drawn["model"](drawn["X"])
+    train_acc, eval_acc = np.mean(predicted[~held] == drawn["y"][~held]), np.mean(predicted[held] == drawn["y"][held])
+    assert drawn["title"] == f"model on moons: {100 * train_acc:.1f}% train, {100 * eval_acc:.1f}% held out (▲)"
+    assert (train_acc, eval_acc) == pytest.approx(final_accuracies(out), abs=1e-3)
 
 
 def test_train_xor_with_one_logit_and_overrides(capsys, tmp_path):
@@ -236,12 +266,24 @@ def test_train_mnist_from_idx_files(capsys, tmp_path):
 
 
 def test_train_digits(capsys, tmp_path):
-    pytest.importorskip("sklearn")
     spec = write_spec(tmp_path, {"layers": [{"type": "Linear", "in": 64, "out": 10}],
                                  "optimizer": {"type": "SGD", "lr": 0.5}})
     code, out, err = run(capsys, "train", "--spec", spec, "--data", "digits", "--epochs", 3, "--out", "d")
     assert code == 0, err
     assert "1437 for training, 360 for evaluation (64 features, 10 classes)" in out
+
+
+def test_train_warns_once_about_a_softmax_before_softmax_cross_entropy(capsys, tmp_path):
+    spec = write_spec(tmp_path, {**SPEC, "layers": SPEC["layers"] + [{"type": "Softmax"}]}, "soft.json")
+    code, out, err = run(capsys, "train", "--spec", spec, "--data", "moons", "--epochs", 2, "--out", "s")
+    assert code == 0 and "Final accuracy" in out
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err                             # the spec and fit() agree: shown once
+    assert lines[0].startswith("tinygrad-edu: warning: ") and "soft.json: layers[3]" in lines[0]
+    assert "applied twice" in lines[0] and 'remove the last {"type": "Softmax"} layer' in lines[0]
+    code, out, err = run(capsys, "train", "--spec", write_spec(tmp_path), "--data", "moons", "--epochs", 2,
+                         "--out", "t")
+    assert code == 0 and err == ""                          # a network ending in logits: no warning
 
 
 def test_train_error_paths(capsys, tmp_path, monkeypatch):
@@ -300,18 +342,20 @@ def test_train_bad_model_files(capsys, tmp_path):
     assert_one_line_error(code, err, "weights only")
 
 
-def test_digits_without_scikit_learn_is_one_line(capsys, tmp_path, monkeypatch):
+def test_digits_need_no_scikit_learn(capsys, tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "sklearn", None)
     monkeypatch.setitem(sys.modules, "sklearn.datasets", None)
-    spec = write_spec(tmp_path, {"layers": [{"type": "Linear", "in": 64, "out": 10}]})
-    code, _, err = run(capsys, "train", "--spec", spec, "--data", "digits")
-    assert_one_line_error(code, err, "scikit-learn")
+    spec = write_spec(tmp_path, {"layers": [{"type": "Linear", "in": 64, "out": 10}],
+                                 "optimizer": {"type": "SGD", "lr": 0.5}})
+    code, out, err = run(capsys, "train", "--spec", spec, "--data", "digits", "--epochs", 2, "--out", "d")
+    assert code == 0, err
+    assert "1437 for training, 360 for evaluation (64 features, 10 classes)" in out
 
 
 # ---------------------------------------------------------------------------------------------------
 # graph
 
-def test_graph_svg_png_and_dot(capsys, tmp_path):
+def test_graph_svg_png_and_dot(capsys, tmp_path, graphviz_dot):
     spec = write_spec(tmp_path)
     code, out, err = run(capsys, "graph", "--spec", spec)                     # default: ./graph.svg
     assert code == 0, err
@@ -357,7 +401,7 @@ def test_graph_of_a_saved_model_with_a_single_logit(capsys, tmp_path):
 
 def test_graph_error_paths(capsys, tmp_path, monkeypatch):
     spec = write_spec(tmp_path)
-    code, _, err = run(capsys, "graph", "--spec", "nothing.json")
+    code, _, err = run(capsys, "graph", "--spec", "nothing.json", "--format", "dot")
     assert_one_line_error(code, err, "nothing.json")
     code, _, err = run(capsys, "graph", "--spec", spec, "--format", "jpg")
     assert_one_line_error(code, err, "--format", "jpg")
@@ -517,18 +561,35 @@ class FakeTerminal(io.StringIO):
         return True
 
 
-def test_progress_bar_draws_on_a_terminal_only():
+def test_progress_bar_is_tqdm_and_draws_on_a_terminal_only():
+    tqdm = pytest.importorskip("tqdm")
     term = FakeTerminal()
-    bar = cli.ProgressBar(10, "training", stream=term, width=10)
-    bar.update(10, "loss 0.5")
-    assert term.getvalue() == "\rtraining [##########] 10/10  loss 0.5"
-    bar.clear()
-    assert term.getvalue().endswith("\r" + " " * len("training [##########] 10/10  loss 0.5") + "\r")
+    bar = cli.progress_bar(10, "training", stream=term)
+    assert isinstance(bar, tqdm.tqdm) and not bar.disable
+    bar.set_postfix_str("loss 0.5", refresh=False)
+    bar.update(10)
+    bar.refresh()
+    assert "training" in term.getvalue() and "10/10" in term.getvalue() and "loss 0.5" in term.getvalue()
+    bar.close()
+    assert term.getvalue().endswith("\r")                          # leave=False: the bar is erased
     piped = io.StringIO()
-    quiet = cli.ProgressBar(10, "training", stream=piped)
+    quiet = cli.progress_bar(10, "training", stream=piped)
     quiet.update(10)
     quiet.close()
-    assert piped.getvalue() == ""
+    assert quiet.disable and piped.getvalue() == ""
+
+
+def test_train_on_a_terminal_shows_tqdm_progress_and_keeps_stdout_clean(capsys, tmp_path, monkeypatch):
+    term = FakeTerminal()
+    monkeypatch.setattr(sys, "stderr", term)
+    spec = write_spec(tmp_path)
+    code = cli.main(["train", "--spec", spec, "--data", "moons", "--epochs", "20", "--out", "o"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "training:" in term.getvalue() and "/20 [" in term.getvalue()    # tqdm's bar, on stderr
+    assert term.getvalue().endswith("\r")                                  # and erased at the end
+    assert "training:" not in out and "\r" not in out                      # stdout: only the report
+    assert "epoch 20/20" in out and "Final accuracy" in out
 
 
 def test_the_entry_point_runs_as_a_program():

@@ -175,11 +175,34 @@ def test_moons_period_two_oscillation_matches_the_hand_written_run(moons_module,
     np.testing.assert_allclose(sorted([osc["even"], osc["odd"]]), pair_ours, atol=1e-12, rtol=0)
 
 
+def test_moons_oscillation_title_claims_a_zigzag_only_when_the_run_shows_one(moons_module, monkeypatch,
+                                                                            tmp_path):
+    """A --quick run ends before the oscillation starts: its figure must not promise a zigzag."""
+    import argparse
+
+    import matplotlib.pyplot as plt
+    import nn.plot
+    titles = []
+
+    def record(curves, path=None, title=None, **kwargs):          # stands in for plot_curves
+        titles.append(title)
+        return plt.figure()
+    monkeypatch.setattr(nn.plot, "plot_curves", record)
+    monkeypatch.setattr(nn.plot, "plot_boundary_grid", lambda *args, **kwargs: plt.figure())
+    monkeypatch.setattr(nn.plot, "plot_points", lambda *args, **kwargs: plt.figure())
+    args = argparse.Namespace(out=str(tmp_path), h=0.05)
+    falling = 0.5 / (1 + np.arange(200.0))                       # a descent: no zigzag
+    zigzag = 0.07 + 0.0005 * (-1.0) ** np.arange(200)            # two alternating values
+    for losses in (falling, zigzag):
+        moons_module.write_figures(args, None, None, None, None, None, {}, {}, losses, falling, {})
+    assert titles[1] == "The last 40 passes: no period-2 zigzag (yet) in this run"
+    assert titles[3] == "The last 40 passes: a period-2 zigzag"
+
+
 # ---------------------------------------------------------------------------------------------------
 # 001: two_layer_net.py
 
 def test_two_layer_net_numerical_and_autodiff_gradients_agree(tmp_path):
-    pytest.importorskip("sklearn")
     module = load("two_layer_net")
     results = module.main(["--quick", "--out", str(tmp_path)])
     assert results["sizes"] == [64, 50, 10]
@@ -218,7 +241,6 @@ def test_two_layer_net_autodiff_gradient_is_the_books_backprop():
 
 @pytest.fixture(scope="module")
 def network2_quick(tmp_path_factory):
-    pytest.importorskip("sklearn")
     out = tmp_path_factory.mktemp("network2")
     return load("network2").main(["--quick", "--out", str(out)]), out
 

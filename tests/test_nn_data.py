@@ -437,14 +437,29 @@ def test_load_digits_matches_sklearn_scaled():
     assert X_tr.shape[1] == 64 and len(y_tr) == len(X_tr) and len(y_te) == len(X_te)
 
 
-def test_load_digits_without_sklearn_says_how_to_install(monkeypatch):
+def test_load_digits_needs_no_scikit_learn(monkeypatch):
+    """The digits ship with the package: loading them works with scikit-learn unimportable."""
     for name in ["sklearn", "sklearn.datasets"]:
         monkeypatch.setitem(sys.modules, name, None)          # makes `import sklearn...` fail
-    with pytest.raises(MissingDependencyError) as info:
-        load_digits()
-    assert isinstance(info.value, ImportError) and isinstance(info.value, TinygradError)
-    message = str(info.value)
-    assert "pip install scikit-learn" in message and "\n" not in message
+    X, y = load_digits()
+    assert X.shape == (1797, 64) and y.shape == (1797,)
+    assert X.dtype == np.float64 and y.dtype == np.int64
+    np.testing.assert_array_equal(X * 16, np.round(X * 16))    # 17 grey levels, 0..16, scaled by 1/16
+    assert X.min() == 0.0 and X.max() == 1.0
+    # the classes are nearly balanced: 174 to 183 images of each digit
+    assert np.bincount(y).tolist() == [178, 182, 177, 183, 181, 182, 181, 179, 174, 180]
+
+
+def test_the_shipped_digits_file_is_plain_integers_read_without_pickle():
+    from importlib import resources
+    source = resources.files("nn").joinpath("_data", "digits.npz")
+    with source.open("rb") as f, np.load(f, allow_pickle=False) as npz:
+        assert sorted(npz.files) == ["images", "labels"]
+        assert npz["images"].dtype == np.uint8 and npz["images"].shape == (1797, 8, 8)
+        assert npz["labels"].dtype == np.uint8 and npz["labels"].shape == (1797,)
+    notes = resources.files("nn").joinpath("_data", "README.md").read_text(encoding="utf-8")
+    assert "scikit-learn" in notes and "BSD" in notes and "UCI" in notes
+    assert "BSD 3-Clause" in resources.files("nn").joinpath("_data", "LICENSE-scikit-learn.txt").read_text()
 
 
 # -- read_idx: files written byte by byte with struct -------------------------------------------------

@@ -295,3 +295,50 @@ def test_mutated_specs_raise_only_spec_errors(path, value):
         target = target[key]
     target[path[-1]] = value
     _build_or_spec_error(spec)
+
+
+# -- a softmax (or sigmoid) layer before a loss that applies it again: a warning, not an error ----------
+
+def _ending_with(last, loss=None):
+    spec = {"layers": [{"type": "Linear", "in": 2, "out": 2}, {"type": last}]}
+    if loss is not None:
+        spec["loss"] = {"type": loss}
+    return spec
+
+
+@pytest.mark.parametrize("last, loss", [("Softmax", None), ("Softmax", "SoftmaxCrossEntropy"),
+                                        ("Sigmoid", "BCEWithLogits"), ("Sigmoid", "CrossEntropyCost")])
+def test_a_spec_applying_the_losss_activation_twice_warns(last, loss):
+    import warnings
+    from nn.train import DoubleActivationWarning
+    spec = _ending_with(last, loss)
+    with pytest.warns(DoubleActivationWarning) as record:
+        nn.validate_spec(spec)
+    message = str(record[0].message)
+    assert f"layers[1]: the network ends with {last}" in message and "applied twice" in message
+    assert f'remove the last {{"type": "{last}"}} layer' in message
+    assert ("(the default loss)" in message) == (loss is None)
+    with pytest.warns(DoubleActivationWarning) as record:     # building a training setup: one warning
+        nn.build_training(spec)
+    assert len(record) == 1
+    with warnings.catch_warnings():                           # a warning only: the spec still builds
+        warnings.simplefilter("ignore")
+        assert isinstance(nn.from_spec(spec)[-1], getattr(nn, last))
+
+
+@pytest.mark.parametrize("spec", [_ending_with("Softmax", "MSE"), _ending_with("Tanh"),
+                                  _ending_with("Sigmoid", "SoftmaxCrossEntropy"), _ending_with("Sigmoid")])
+def test_specs_without_a_doubled_activation_do_not_warn(spec):
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        nn.validate_spec(spec)
+        nn.build_training(spec)
+
+
+def test_a_spec_file_warning_names_the_file(tmp_path):
+    from nn.train import DoubleActivationWarning
+    path = tmp_path / "soft.json"
+    path.write_text(json.dumps(_ending_with("Softmax")))
+    with pytest.warns(DoubleActivationWarning, match="soft.json: layers\\[1\\]"):
+        nn.load_spec(path)

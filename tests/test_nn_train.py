@@ -4,12 +4,12 @@ import csv
 import io
 import json
 import math
+import sys
 
 import numpy as np
 import pytest
 
 import nn
-from nn.train import _Progress
 from tinygrad_edu import ArgumentError, ShapeError, Tensor
 
 
@@ -139,22 +139,60 @@ def test_history_export_round_trips(tmp_path):
         nn.History.from_dict({"train_loss": ["a"]})
 
 
-def test_progress_bar_only_on_terminals_and_long_runs(capsys):
+class FakeTerminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_progress_bar_only_on_terminals_and_long_runs(capsys, monkeypatch):
     X, y = moons(20, 0.2, seed=6)
     model = nn.MLP([2, 2, 2], rng=0)
-    nn.fit(model, nn.SoftmaxCrossEntropy(), nn.SGD(model.parameters(), lr=0.1), (X, y), epochs=3)
-    assert capsys.readouterr().out == ""                    # pytest's stdout is not a terminal
-    stream = io.StringIO()
-    bar = _Progress(4, enabled=True, stream=stream, delay=0.0)
-    h = nn.History(train_loss=[0.5], train_acc=[0.75])
-    bar.update(4, h)
-    bar.close()
-    assert stream.getvalue() == "\repoch 4/4 [########################]  loss 0.5000  acc 0.7500\n"
-    quiet = io.StringIO()
-    bar = _Progress(4, enabled=True, stream=quiet, delay=60.0)
-    bar.update(1, h)
-    bar.close()
-    assert quiet.getvalue() == ""                           # a short run draws nothing
+
+    def run(**kwargs):
+        nn.fit(model, nn.SoftmaxCrossEntropy(), nn.SGD(model.parameters(), lr=0.1), (X, y), epochs=3, **kwargs)
+
+    run()
+    assert capsys.readouterr() == ("", "")                  # pytest's stdout and stderr are not terminals
+    term = FakeTerminal()
+    monkeypatch.setattr(sys, "stderr", term)
+    run()
+    assert term.getvalue() == ""                            # a short run draws nothing (0.5 s delay)
+    monkeypatch.setattr(nn.train, "PROGRESS_DELAY", 0.0)
+    run()
+    text = term.getvalue()                                  # tqdm's bar: epochs done and the last metrics
+    assert "fit" in text and "3/3" in text and "epoch" in text and "loss 0." in text and "acc " in text
+    term.truncate(0)
+    term.seek(0)
+    run(progress=False)
+    assert term.getvalue() == ""
+    assert capsys.readouterr() == ("", "")                  # nothing went to stdout
+
+
+def test_fit_uses_tqdm_auto_so_notebooks_get_a_widget(monkeypatch):
+    """fit asks tqdm.auto for its bar: in Jupyter that is tqdm's notebook widget, elsewhere text."""
+    auto = pytest.importorskip("tqdm.auto")
+    made = []
+
+    class Recorder:
+        def __init__(self, **kwargs):
+            made.append(kwargs)
+            self.n = 0
+
+        def set_postfix_str(self, text, refresh=True):
+            self.note = text
+
+        def update(self, n=1):
+            self.n += n
+
+        def close(self):
+            made.append(("closed", self.n, self.note))
+
+    monkeypatch.setattr(auto, "tqdm", Recorder)
+    X, y = moons(20, 0.2, seed=6)
+    model = nn.MLP([2, 2, 2], rng=0)
+    nn.fit(model, nn.SoftmaxCrossEntropy(), nn.SGD(model.parameters(), lr=0.1), (X, y), epochs=4)
+    assert made[0]["total"] == 4 and made[0]["unit"] == "epoch" and made[0]["disable"] is None
+    assert made[-1][:2] == ("closed", 4) and made[-1][2].startswith("loss ")
 
 
 def test_fit_accepts_a_data_loader():
@@ -185,10 +223,16 @@ def test_float32_models_train_in_float32():
 
 
 def test_fit_warns_about_a_softmax_before_softmax_cross_entropy():
+    from nn.train import DoubleActivationWarning
     X, y = moons(20, 0.2, seed=9)
     model = nn.Sequential(nn.Linear(2, 2, rng=0), nn.Softmax())
-    with pytest.warns(UserWarning, match="remove the Softmax layer"):
+    with pytest.warns(DoubleActivationWarning, match="remove the Softmax layer") as record:
         nn.fit(model, nn.SoftmaxCrossEntropy(), nn.SGD(model.parameters(), lr=0.1), (X, y), epochs=1)
+    assert len(record) == 1 and "applied twice" in str(record[0].message)
+    assert record[0].filename == __file__                  # points at the caller's fit(...) line
+    nested = nn.Sequential(nn.Sequential(nn.Linear(2, 1, rng=0), nn.Sigmoid()))
+    with pytest.warns(DoubleActivationWarning, match="remove the Sigmoid layer"):
+        nn.fit(nested, nn.BCEWithLogits(), nn.SGD(nested.parameters(), lr=0.1), (X, y[:, None] * 1.0), epochs=1)
 
 
 @pytest.mark.parametrize("kwargs, error, match", [

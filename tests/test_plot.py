@@ -71,6 +71,25 @@ def test_plot_history_writes_png_and_svg_with_loss_and_accuracy(tmp_path):
     assert_svg(tmp_path / "history.svg")
 
 
+def test_epoch_axes_have_whole_number_ticks_and_log_axes_say_so():
+    h = History(epoch=[1, 2], train_loss=[0.9, 0.5], train_acc=[0.5, 0.7])   # a two-epoch (--quick) run
+    fig = P.plot_history(h)
+    for ax in fig.axes:
+        fig.canvas.draw()
+        ticks = [t for t in ax.get_xticks() if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
+        assert ticks and all(t == int(t) for t in ticks), ticks                # no epoch 1.25
+    fig = P.plot_curves({"a": ([1, 2, 3], [1.0, 0.1, 0.01])}, xlabel="epoch", ylabel="cost", logy=True)
+    ax, = fig.axes
+    assert ax.get_yscale() == "log" and ax.get_ylabel() == "cost (log scale)"
+    ticks = [t for t in ax.get_xticks() if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
+    assert all(t == int(t) for t in ticks)
+    fig = P.plot_curves({"a": [0.5, 0.25]}, ylabel="loss")                      # linear axis: as given
+    assert fig.axes[0].get_ylabel() == "loss"
+    fig = P.plot_curves({"a": ([0.5, 0.75, 1.0], [1.0, 2.0, 3.0])}, xlabel="time")   # fractional xs
+    fig.canvas.draw()
+    assert any(t != int(t) for t in fig.axes[0].get_xticks())
+
+
 def test_plot_history_accepts_the_dict_form_and_a_metric_subset():
     d = json.loads(json.dumps(history_by_hand().to_dict()))          # as read back from history.json
     fig = P.plot_history(d, metrics=("accuracy",))
@@ -199,15 +218,50 @@ def test_decision_boundary_separates_a_separable_set_by_numbers_and_by_colour(tm
     assert grid.label_at(-1.8, 1.0) == 0 and grid.label_at(1.0, -0.5) == 1
     ax, = fig.axes
     assert ax.get_title() == "diagonal" and ax.boundary_grid is grid
-    # the colour actually drawn: Spectral's first colour for class 0, its last for class 1, at alpha 0.8
+    # the colour actually drawn: Spectral's first colour for class 0, its last for class 1, lightly
+    # (alpha 0.35 over white, so the points on top stand out)
+    assert P.FILL_ALPHA <= 0.4
     spectral = matplotlib.colormaps["Spectral"]
     ax.get_legend().remove()                                  # it may sit over a corner we look at
     for (px, py), c in (((-1.9, -1.9), 0.0), ((1.9, 1.9), 1.0)):
-        expected = 0.8 * np.array(spectral(c)[:3]) + 0.2 * np.ones(3)
+        expected = P.FILL_ALPHA * np.array(spectral(c)[:3]) + (1 - P.FILL_ALPHA) * np.ones(3)
         np.testing.assert_allclose(pixel_rgb(fig, ax, px, py), expected, atol=0.03)
+        assert pixel_rgb(fig, ax, px, py).min() > 0.55                        # a light fill
     # the data are scattered on top, coloured by label
     scatter, = ax.collections[-1:]
     np.testing.assert_array_equal(scatter.get_offsets(), X)
+
+
+def test_held_out_points_are_marked_as_triangles():
+    X, y = separable()
+    held = np.zeros(len(X), dtype=bool)
+    held[[0, 5, 25, 39]] = True
+    for given in (held, np.flatnonzero(held)):                 # a mask or row indices
+        fig = P.plot_decision_boundary(diagonal_rule, X, y, held_out=given, h=0.05)
+        ax, = fig.axes
+        trained, marked = ax.collections[-2:]
+        np.testing.assert_array_equal(trained.get_offsets(), X[~held])
+        np.testing.assert_array_equal(marked.get_offsets(), X[held])
+        assert marked.get_sizes()[0] > trained.get_sizes()[0]
+        assert [t.get_text() for t in ax.get_legend().get_texts()] == ["class 0", "class 1", "held out (4)"]
+        plt.close(fig)
+    fig = P.plot_decision_boundary(diagonal_rule, X, y, h=0.05)           # no held_out: no such entry
+    assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == ["class 0", "class 1"]
+    with pytest.raises(ShapeError, match="held_out"):
+        P.plot_decision_boundary(diagonal_rule, X, y, held_out=held[:5])
+    with pytest.raises(ArgumentError, match="held_out"):
+        P.plot_decision_boundary(diagonal_rule, X, y, held_out=[0, 40])
+
+
+def test_few_points_are_drawn_big_enough_to_see():
+    """XOR's four corners must be visible on top of the regions, not four specks."""
+    X, y = nn.data.make_xor()
+    fig = P.plot_decision_boundary(lambda pts: ((pts[:, 0] > 0.5) ^ (pts[:, 1] > 0.5)).astype(int), X, y)
+    points = fig.axes[0].collections[-1]
+    assert len(points.get_offsets()) == 4 and points.get_sizes()[0] >= 80
+    X, y = nn.data.make_moons(200, noise=0.2, seed=0)
+    many = P.plot_decision_boundary(diagonal_rule, X, y).axes[0].collections[-1]
+    assert many.get_sizes()[0] < points.get_sizes()[0]
 
 
 def test_decision_boundary_of_a_trained_nn_model(tmp_path):

@@ -7,6 +7,7 @@ independent parser, whenever it is installed (CI installs Debian's graphviz, so 
 import html
 import io
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -21,9 +22,9 @@ from tinygrad_edu import (ArgumentError, GraphError, GraphvizNotFound, Tensor, d
                           format_graph, name_scope, print_graph, record_scopes, to_dot)
 from tinygrad_edu import viz
 
-HAVE_DOT = shutil.which("dot") is not None
-needs_dot = pytest.mark.skipif(not HAVE_DOT, reason="the Graphviz 'dot' program is not installed "
-                               "(CI installs it: apt-get install graphviz)")
+# Tests that render with Graphviz's dot use the graphviz_dot fixture (tests/conftest.py): skipped with the
+# reason when dot is missing, a failure under CI.
+needs_dot = pytest.mark.usefixtures("graphviz_dot")
 
 # ---------------------------------------------------------------------------------------------------
 # A tiny reader for the DOT we write: node ids with their labels, edges, cluster membership.
@@ -114,7 +115,7 @@ def small_net():
 
 def test_known_graph_nodes_edges_kinds_and_rules():
     x, W, loss = small_net()
-    dot = to_dot(loss)
+    dot = to_dot(loss, show_data=False)
     nodes, edges = parse(dot)
     tensors = [k for k in nodes if k.startswith("t")]
     ops = [k for k in nodes if k.startswith("f")]
@@ -168,7 +169,7 @@ def test_order_numbers_match_the_trace_on_a_diamond():
     b = x * 3
     y = (a * b).sum()
     steps = y.backward(trace=True)
-    nodes, edges = parse(to_dot(y, steps=steps))
+    nodes, edges = parse(to_dot(y, steps=steps, show_data=False))    # gradients as shape and norm
     # by hand: sum first, then the product, then the two branches
     assert nodes["f0"][0].startswith("#1 sum") and nodes["f1"][0].startswith("#2 mul")
     assert sorted(nodes[k][0].split()[0] for k in ("f2", "f3")) == ["#3", "#4"]
@@ -188,7 +189,7 @@ def test_order_numbers_match_the_trace_on_a_diamond():
 def test_gradients_on_every_node_from_the_trace():
     x, W, loss = small_net()
     steps = loss.backward(trace=True)
-    nodes, _ = parse(to_dot(loss, steps=steps))
+    nodes, _ = parse(to_dot(loss, steps=steps, show_data=False))
     z = np.array([[1.0, 2.0]]) @ W.data
     g_z = 1 - np.tanh(z) ** 2                       # dL/dz, by hand
     expected = {"t0": 1.0, "t1": np.sqrt(3.0), "t2": np.linalg.norm(g_z),
@@ -197,7 +198,7 @@ def test_gradients_on_every_node_from_the_trace():
         assert numbers_after(nodes[k][0], "‖g‖=") == pytest.approx(norm, rel=1e-3), k
     assert "grad" not in nodes[node_with(nodes, "x ·")][0]       # inputs have no gradient
     # without a trace only leaves (which keep .grad) show one
-    nodes, _ = parse(to_dot(loss))
+    nodes, _ = parse(to_dot(loss, show_data=False))
     assert "grad (2, 3)" in nodes[node_with(nodes, "W ·")][0] and "grad" not in nodes["t1"][0]
 
 
@@ -206,7 +207,7 @@ def test_broadcast_gradient_summed_back_is_marked_on_the_edge():
     b = Tensor([0.5, -0.5], requires_grad=True, name="b")
     loss = (x + b).sum()
     steps = loss.backward(trace=True)
-    nodes, edges = parse(to_dot(loss, steps=steps))
+    nodes, edges = parse(to_dot(loss, steps=steps, show_data=False))
     tb, tx = node_with(nodes, "b ·"), node_with(nodes, "x ·")
     (attrs_b,) = [a for t, h, a in edges if t == tb]
     (attrs_x,) = [a for t, h, a in edges if t == tx]
@@ -247,17 +248,123 @@ def test_show_data_micrograd_style():
     c = a * b
     L = c + 10.0
     steps = L.backward(trace=True)
-    nodes, _ = parse(to_dot(L, steps=steps, show_data=True))
+    nodes, _ = parse(to_dot(L, steps=steps))                  # the default: small tensors show values
     fields = {k: nodes[k][0].split(" | ") for k in nodes if k.startswith("t")}
-    # dL/da = b = -3, dL/db = a = 2, dL/dc = 1; data 2, -3, -6, 4
-    assert fields[node_with(nodes, "a ·")][1:] == ["data 2", "grad () ‖g‖=3\\n-3"]
-    assert fields[node_with(nodes, "b ·")][1:] == ["data -3", "grad () ‖g‖=2\\n2"]
-    assert fields["t1"][1:] == ["data -6", "grad () ‖g‖=1\\n1"]
-    assert fields["t0"][1] == "data 4"
-    # large tensors keep shape and norm only
+    # dL/da = b = -3 (signed, not a norm of 3), dL/db = a = 2, dL/dc = 1; data 2, -3, -6, 4
+    assert fields[node_with(nodes, "a ·")][1:] == ["data 2", "grad -3"]
+    assert fields[node_with(nodes, "b ·")][1:] == ["data -3", "grad 2"]
+    assert fields["t1"][1:] == ["data -6", "grad 1"]
+    assert fields["t0"][1:] == ["data 4", "grad 1"]
+    assert "‖g‖" not in to_dot(L, steps=steps)
+    # the same without a trace, from .grad (micrograd's draw_dot after backward)
+    a, b = Tensor(2.0, requires_grad=True, name="a"), Tensor(-3.0, requires_grad=True, name="b")
+    (a * b).backward()
+    nodes, _ = parse(to_dot(a * b))
+    assert nodes[node_with(nodes, "a ·")][0].endswith("| data 2 | grad -3")
+    # show_data=False: shape and norm only
+    nodes, _ = parse(to_dot(L, steps=steps, show_data=False))
+    assert nodes[node_with(nodes, "a ·")][0].split(" | ")[1:] == ["grad () ‖g‖=3"]
+    # large tensors keep shape and norm; a small matrix shows one row per line
     big = Tensor(np.ones((4, 5)), requires_grad=True, name="big")
-    nodes, _ = parse(to_dot(big.sum(), show_data=True, max_values=8))
+    nodes, _ = parse(to_dot(big.sum(), steps=big.sum().backward(trace=True), max_values=8))
     assert "data" not in nodes[node_with(nodes, "big ·")][0]
+    assert "grad (4, 5) ‖g‖=4.472" in nodes[node_with(nodes, "big ·")][0]
+    W = Tensor(np.array([[1.0, -2.0], [3.0, 0.5]]), requires_grad=True, name="W")
+    loss = (W * W).sum()
+    nodes, _ = parse(to_dot(loss, steps=loss.backward(trace=True)))
+    assert nodes[node_with(nodes, "W ·")][0].split(" | ")[1:] == ["data\\n[1, -2]\\n[3, 0.5]",
+                                                                 "grad\\n[2, -4]\\n[6, 1]\\nΣ of 2 paths"]
+
+
+def nn_graph(reduction="mean"):
+    """A 2-3-2 tanh net and its softmax cross-entropy on 4 rows, recorded with scopes, traced."""
+    import nn
+    model = nn.Sequential(nn.Linear(2, 3, rng=0), nn.Tanh(), nn.Linear(3, 2, rng=1))
+    X = np.array([[0.5, -1.0], [1.5, 0.2], [-0.3, 0.8], [0.0, 1.0]])
+    with record_scopes():
+        loss = nn.SoftmaxCrossEntropy(reduction)(model(X), np.array([0, 1, 1, 0]))
+    if reduction == "none":
+        loss = loss.sum()                           # one loss per row: their sum is the root
+    return model, loss, loss.backward(trace=True)
+
+
+def test_intermediates_of_nn_graphs_are_named_after_their_module():
+    model, loss, steps = nn_graph()
+    nodes, edges = parse(to_dot(loss, steps=steps, params=model))
+    titles = {k: v[0].split("\\n")[0] for k, v in nodes.items() if k.startswith("t")}
+    # the output of module 0 is 0.out, of module 1 (Tanh) 1.out, ...: no t5, t2, t1
+    assert {"0.out", "1.out", "2.out", "SoftmaxCrossEntropy.out · output"} <= set(titles.values())
+    assert not [t for t in titles.values() if re.fullmatch(r"t\d+", t) or "intermediate" in t]
+    by_title = {v: k for k, v in titles.items()}
+    assert nodes[by_title["1.out"]][2] == ["Sequential", "1: Tanh"]       # in its module's cluster
+    assert ("f" + by_title["1.out"][1:], by_title["1.out"], "") in edges  # made by the tanh op
+    assert nodes["f" + by_title["1.out"][1:]][0].startswith("#3 tanh")
+    # the same names in the text tree and in explain_backward
+    text = format_graph(loss, steps=steps, params=model)
+    assert "└─ 2.out  (4, 2) float64  = linear(1.out, 2.weight, 2.bias)" in text
+    assert "= tanh(0.out)" in text
+    expl = explain_backward(steps=steps, params=model)
+    assert [r.output_name for r in expl][1:] == ["2.out", "1.out", "0.out"]
+
+
+def test_tensors_inside_a_module_and_repeated_calls_get_distinct_names():
+    W = Tensor(np.eye(2), requires_grad=True, name="W")
+    outs = []
+    with record_scopes():
+        for x in (np.ones((2, 2)), np.full((2, 2), 2.0)):    # one module called twice (shared weights)
+            with name_scope("Net"), name_scope("block: Block"):
+                outs.append((Tensor(x) @ W).tanh())          # matmul stays inside, tanh leaves it
+    loss = (outs[0] + outs[1]).sum()
+    text = format_graph(loss)
+    # forward order: the first call's tensors have no suffix, the second call's get _2
+    assert "= add(block.out, block.out_2)" in text
+    assert "block.out  (2, 2) float64  = tanh(block.matmul)" in text
+    assert "block.out_2  (2, 2) float64  = tanh(block.matmul_2)" in text
+    assert "t0 · output" in text                                        # made outside any scope
+    assert "block" not in format_graph((Tensor(np.ones((2, 2))) @ W).sum())   # unscoped: t<k>
+
+
+def test_the_labels_node_says_it_holds_the_labels():
+    model, loss, steps = nn_graph()
+    nodes, _ = parse(to_dot(loss, steps=steps, params=model))
+    (const,) = [k for k in nodes if k.startswith("c")]
+    assert nodes[const][0] == "labels [0, 1, 1, 0]"
+    assert "labels [0, 1, 1, 0]" in format_graph(loss)
+    many = Tensor(np.zeros((50, 3)), requires_grad=True).softmax_cross_entropy(np.arange(50) % 3)
+    nodes, _ = parse(to_dot(many))
+    assert [v[0] for k, v in nodes.items() if k.startswith("c")] == ["labels array (50,) int64"]
+    # probability rows, and the targets of BCE and MSE; labels given as a Tensor are named too
+    z = Tensor(np.zeros((2, 2)), requires_grad=True, name="z")
+    for loss in (z.softmax_cross_entropy(np.full((2, 2), 0.5)), z.mse(np.ones((2, 2))),
+                 z.binary_cross_entropy_with_logits(np.ones((2, 2)))):
+        nodes, _ = parse(to_dot(loss))
+        assert [v[0] for k, v in nodes.items() if k.startswith("c")][0].startswith("targets ")
+    loss = z.softmax_cross_entropy(Tensor(np.array([1, 0])))
+    assert "labels · input  (2,) int64" in format_graph(loss)
+
+
+@pytest.mark.parametrize("reduction, rule", [("mean", "softmax-CE: (ŷ − y)/N, N = 4"),
+                                             ("sum", "softmax-CE: ŷ − y"), ("none", "softmax-CE: ŷ − y")])
+def test_the_loss_rule_follows_the_reduction(reduction, rule):
+    model, loss, steps = nn_graph(reduction)
+    nodes, _ = parse(to_dot(loss, steps=steps))
+    assert rule in [v[0].split("\\n")[-1] for k, v in nodes.items() if k.startswith("f")]
+    sce = [r for r in explain_backward(steps=steps) if r.op.startswith("softmax_cross_entropy")][0]
+    assert sce.rule == rule
+    # and the gradient the rule describes: (softmax(z) − onehot)/4 for the mean
+    z = sce.fn.inputs[0].data
+    p = np.exp(z) / np.exp(z).sum(1, keepdims=True)
+    expected = (p - np.eye(2)[[0, 1, 1, 0]]) / (4 if reduction == "mean" else 1)
+    np.testing.assert_allclose(sce.contributions[0].grad, expected, rtol=1e-12)
+
+
+def test_bce_and_mse_rules_divide_by_the_number_of_elements():
+    z = Tensor(np.zeros((3, 2)), requires_grad=True)
+    for loss, rule in ((z.binary_cross_entropy_with_logits(np.ones((3, 2))), "BCE: (σ(z) − y)/N, N = 6"),
+                       (z.mse(np.ones((3, 2))), "MSE: 2(x − y)/N, N = 6"),
+                       (z.mse(np.ones((3, 2)), reduction="sum"), "MSE: 2(x − y)")):
+        nodes, _ = parse(to_dot(loss))
+        assert nodes["f0"][0].split("\\n")[1] == rule
 
 
 def test_parameters_named_by_module_path():
@@ -279,7 +386,8 @@ def test_parameters_named_by_module_path():
         to_dot(loss, params=42)
 
 
-def test_scopes_become_nested_labelled_clusters():
+def scoped_net_dot():
+    """DOT text of a 2-3-1 net recorded with nested name scopes, and the tensors x and W1."""
     x = Tensor(np.ones((4, 2)), name="x")
     W1 = Tensor(np.full((2, 3), 0.1), requires_grad=True, name="W1")
     W2 = Tensor(np.full((3, 1), 0.2), requires_grad=True, name="W2")
@@ -291,8 +399,11 @@ def test_scopes_become_nested_labelled_clusters():
                 h = h.tanh()
             with name_scope("2: Linear(3→1)"):
                 out = h @ W2
-    loss = out.mean()
-    dot = to_dot(loss)
+    return to_dot(out.mean()), x, W1
+
+
+def test_scopes_become_nested_labelled_clusters():
+    dot, x, W1 = scoped_net_dot()
     nodes, _ = parse(dot)
     assert dot.count("subgraph cluster_") == 4
     seq = ["Sequential"]
@@ -305,26 +416,35 @@ def test_scopes_become_nested_labelled_clusters():
     assert nodes["f0"][2] == [] and nodes["t0"][2] == []                    # mean is outside any scope
     # without record_scopes / name_scope: no clusters
     assert "subgraph" not in to_dot((x @ W1).sum())
-    if HAVE_DOT:
-        graph = dot_json(dot)
-        assert graph["_subgraph_cnt"] == 4
-        assert {o.get("label") for o in graph["objects"][:4]} == {"Sequential", "0: Linear(2→3)", "1: Tanh",
-                                                                  "2: Linear(3→1)"}
 
 
-def test_labels_are_escaped():
+@needs_dot
+def test_graphviz_reads_the_nested_clusters():
+    graph = dot_json(scoped_net_dot()[0])
+    assert graph["_subgraph_cnt"] == 4
+    assert {o.get("label") for o in graph["objects"][:4]} == {"Sequential", "0: Linear(2→3)", "1: Tanh",
+                                                              "2: Linear(3→1)"}
+
+
+def escaped_dot():
     weird = 'we"ird \\ {name} | <x>\nline2'
     t = Tensor([1.0], requires_grad=True, name=weird)
     with record_scopes(), name_scope('sc"ope\\'):
         y = t * 2
-    dot = to_dot(y.sum(), title='a "title"')
+    return to_dot(y.sum(), title='a "title"')
+
+
+def test_labels_are_escaped():
+    dot = escaped_dot()
     assert '{we\\"ird \\\\ \\{name\\} \\| \\<x\\>\\nline2 · parameter' in dot
     assert 'label="sc\\"ope\\\\"' in dot and 'label="a \\"title\\""' in dot
-    if HAVE_DOT:                                     # Graphviz reads back exactly the original text
-        svg = html.unescape(subprocess.run(["dot", "-Tsvg"], input=dot.encode(), capture_output=True,
-                                           check=True).stdout.decode())
-        assert 'we"ird \\ {name} | <x>' in svg and "line2 · parameter" in svg
-        assert 'sc"ope\\' in svg and 'a "title"' in svg
+
+
+def test_graphviz_reads_back_exactly_the_escaped_text(graphviz_dot):
+    svg = html.unescape(subprocess.run([graphviz_dot, "-Tsvg"], input=escaped_dot().encode(),
+                                       capture_output=True, check=True).stdout.decode())
+    assert 'we"ird \\ {name} | <x>' in svg and "line2 · parameter" in svg
+    assert 'sc"ope\\' in svg and 'a "title"' in svg
 
 
 def test_bad_arguments_raise_clear_errors():
@@ -392,7 +512,7 @@ def test_chain_of_1e4_ops_draw_print_explain_everything():
     with low_recursion_limit():
         nodes, edges = parse(to_dot(loss, max_nodes=None))
         text = format_graph(loss, max_nodes=None)
-        expl = explain_backward(loss)
+        expl = explain_backward(loss, accumulate=True)
     assert sum(k.startswith("t") for k in nodes) == n + 2 and "more" not in nodes
     assert len(edges) == 3 * n + 1 + 1                         # each mul: in, out, constant; sum: in, out
     assert len(text.splitlines()) == n + 2
@@ -484,11 +604,12 @@ def test_print_graph_of_a_small_graph():
     text = print_graph(loss, file=buf)
     assert buf.getvalue() == text
     assert text == (
-        "t0 · output  () float64  = sum(t1)  #1\n"
-        "└─ t1  (1, 3) float64  = tanh(t2)  #2\n"
-        "   └─ t2  (1, 3) float64  = matmul(x, W)  #3\n"
-        "      ├─ x · input  (1, 2) float64\n"
+        "t0 · output  () float64  = sum(t1)  #1  data 0.664\n"
+        "└─ t1  (1, 3) float64  = tanh(t2)  #2  data [[0.7163, 0.664, -0.7163]]\n"
+        "   └─ t2  (1, 3) float64  = matmul(x, W)  #3  data [[0.9, 0.8, -0.9]]\n"
+        "      ├─ x · input  (1, 2) float64  data [[1, 2]]\n"
         "      └─ W · parameter  (2, 3) float64\n")
+    assert format_graph(loss, show_data=False).splitlines()[0] == "t0 · output  () float64  = sum(t1)  #1"
     loss.backward()
     g_W = np.array([[1.0], [2.0]]) @ (1 - np.tanh(np.array([[1.0, 2.0]]) @ W.data) ** 2)
     last = format_graph(loss).splitlines()[-1]
@@ -502,7 +623,7 @@ def test_print_graph_prints_shared_subgraphs_once():
     b = x * 3
     y = (a * b).sum()
     step = {id(t): k + 1 for k, t in enumerate(tinygrad_edu.toposort([y]))}   # backward's visit order
-    assert format_graph(y) == (
+    assert format_graph(y, show_data=False) == (
         "t0 · output  () float64  = sum(t1)  #1\n"
         "└─ t1  (2,) float64  = mul(t2, t3)  #2\n"
         f"   ├─ t2  (2,) float64  = mul(x, 2)  #{step[id(a)]}\n"
@@ -527,8 +648,8 @@ def test_print_graph_shows_the_trace_and_scopes():
     loss = s.sum()
     steps = loss.backward(trace=True)
     text = format_graph(loss, steps=steps, show_rules=True)
-    assert "t1  (3, 2) float64  = add(x, b)  #2  [+: 1, 1]  in layer  grad (3, 2) ‖g‖=2.449" in text
-    assert "b · parameter  (2,) float64  grad (2,) ‖g‖=4.243" in text            # [3, 3]
+    assert "layer.out  (3, 2) float64  = add(x, b)  #2  [+: 1, 1]  in layer  grad (3, 2) ‖g‖=2.449" in text
+    assert "b · parameter  (2,) float64  data [0.5, -0.5]  grad [3, 3]" in text   # small: signed values
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -548,7 +669,7 @@ def diamond():
 def test_explain_backward_on_a_diamond_adds_up_to_the_gradient():
     x, a, b, y = diamond()
     xv = np.array([1.0, -2.0])
-    expl = explain_backward(y)
+    expl = explain_backward(y, accumulate=True)
     assert [r.op for r in expl] == ["sum", "mul", "mul", "mul"]
     names = [r.output_name for r in expl]
     assert names[:2] == ["y", "t1"] and sorted(names[2:]) == ["a", "b"]
@@ -577,12 +698,39 @@ def test_explain_backward_on_a_diamond_adds_up_to_the_gradient():
     assert "4 steps" in repr(expl)
 
 
+def test_explaining_then_backward_gives_the_gradient_once():
+    """The footgun: explain_backward(loss) and then loss.backward() must not double .grad."""
+    x, a, b, y = diamond()
+    expl = explain_backward(y)                                  # default: no .grad changes
+    assert x.grad is None and a.grad is None
+    y.backward()                                                # the graph was retained
+    np.testing.assert_allclose(np.asarray(x.grad), [12.0, -24.0])     # d(6x²)/dx = 12x, once
+    assert "every .grad is unchanged" in str(expl)
+    # a model's parameters too: explain, then the training step's backward
+    W = Tensor(np.array([[1.0, -2.0], [0.5, 3.0]]), requires_grad=True, name="W")
+    loss = (Tensor(np.array([[1.0, 2.0]])) @ W).tanh().sum()
+    explain_backward(loss)
+    loss.backward()
+    reference = Tensor(W.data.copy(), requires_grad=True)
+    (Tensor(np.array([[1.0, 2.0]])) @ reference).tanh().sum().backward()
+    np.testing.assert_array_equal(np.asarray(W.grad), np.asarray(reference.grad))
+
+
+def test_explain_backward_returns_an_explanation_and_prints_nothing(capsys):
+    x, a, b, y = diamond()
+    expl = explain_backward(y)
+    assert capsys.readouterr() == ("", "")
+    assert isinstance(expl, tinygrad_edu.BackwardExplanation) and len(expl) == 4
+    print(expl)
+    assert capsys.readouterr().out == expl.text + "\n"
+
+
 def test_explain_backward_can_leave_grads_alone_and_read_existing_steps():
     x, a, b, y = diamond()
     expl = explain_backward(y, accumulate=False)
     assert x.grad is None and a.grad is None
     np.testing.assert_allclose(sum(c.grad for c in expl.contributions_to(x)), [12.0, -24.0])
-    assert "not stored: accumulate=False" in str(expl)
+    assert "not stored: every .grad is unchanged" in str(expl)
     # the graph was retained: a real backward still works, and its trace can be explained as is
     steps = y.backward(trace=True)
     again = explain_backward(steps=steps)
@@ -618,7 +766,7 @@ def test_explain_backward_reports_earlier_grads_and_big_arrays_briefly():
     W = Tensor(np.ones((4, 5)), requires_grad=True, name="W")
     loss = (W * 2.0).sum()
     loss.backward(retain_graph=True)                            # W.grad already holds 2s
-    expl = explain_backward(loss, max_values=8)
+    expl = explain_backward(loss, max_values=8, accumulate=True)
     assert "+= added to the .grad W already held from an earlier backward" in str(expl)
     assert f"(4, 5) ‖g‖={np.sqrt(20) * 2:.4g}" in str(expl)      # 20 elements: shape and norm only
     np.testing.assert_allclose(np.asarray(W.grad), np.full((4, 5), 4.0))
@@ -661,3 +809,95 @@ def test_written_drawings_get_normal_file_permissions(tmp_path):
         os.umask(old)
     assert oct(os.stat(path).st_mode & 0o777) == oct(0o644)
     assert open(path, encoding="utf-8").read().startswith("digraph")
+
+
+# ---------------------------------------------------------------------------------------------------
+# The graphviz_dot fixture of tests/conftest.py: skip without dot, fail under CI
+
+@pytest.mark.parametrize("ci, outcome", [(None, "skipped"), ("1", "error")])
+def test_rendering_tests_skip_without_dot_but_fail_under_ci(tmp_path, ci, outcome):
+    """A rendering test on a machine without Graphviz: skipped with the reason, or an error (a failed run) under CI."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    shutil.copy(os.path.join(here, "conftest.py"), tmp_path / "conftest.py")
+    (tmp_path / "test_render.py").write_text("def test_render(graphviz_dot):\n    assert graphviz_dot\n")
+    (tmp_path / "no-dot").mkdir()
+    env = {k: v for k, v in os.environ.items() if k != "CI"}
+    env["PATH"] = str(tmp_path / "no-dot")                      # no Graphviz on this PATH
+    if ci is not None:
+        env["CI"] = ci
+    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-rsf", "-p", "no:cacheprovider",
+                             "test_render.py"], cwd=tmp_path, env=env, capture_output=True, text=True,
+                            timeout=120)
+    report = result.stdout + result.stderr
+    assert f"1 {outcome}" in report, report
+    assert "Graphviz's 'dot' program is not installed" in report and "apt-get install graphviz" in report
+    assert (result.returncode == 0) == (outcome == "skipped")
+
+
+# ---------------------------------------------------------------------------------------------------
+# Notebook displays: Tensor, Module and the backward explanation have _repr_html_
+
+def html_text(markup):
+    """(the text a browser shows, with cells separated by '|') after checking the tags are balanced."""
+    from html.parser import HTMLParser
+
+    class Reader(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.open, self.text = [], []
+
+        def handle_starttag(self, tag, attrs):
+            if tag not in ("br",):
+                self.open.append(tag)
+            if tag in ("td", "th"):
+                self.text.append("|")
+
+        def handle_endtag(self, tag):
+            assert self.open and self.open.pop() == tag, f"unbalanced </{tag}> in {markup}"
+
+        def handle_data(self, data):
+            self.text.append(data)
+
+    reader = Reader()
+    reader.feed(markup)
+    reader.close()
+    assert reader.open == [], f"unclosed tags {reader.open}"
+    return "".join(reader.text)
+
+
+def test_tensor_html_shows_values_and_signed_grad_escaped():
+    W = Tensor(np.array([[1.0, -2.0], [3.0, 4.0]]), requires_grad=True, name="<W & b>")
+    (W * W).sum().backward()
+    text = html_text(W._repr_html_())
+    assert text.startswith("<W & b> (2, 2) float64, requires grad")           # escaped, then shown as is
+    assert "data|1|-2|3|4" in text and "grad|2|-4|6|8" in text                # dL/dW = 2W, signed
+    made = html_text((W * 2.0)._repr_html_())
+    assert made.startswith("Tensor (2, 2) float64, made by mul") and "grad" not in made
+    big = html_text(Tensor(np.arange(100).reshape(10, 10))._repr_html_())
+    assert "|0|1|2|3|4|5|6|7|…|10|" in big and "|99" not in big              # cut at 8 × 8
+    assert "0. 0." in html_text(Tensor(np.zeros((2, 2, 2)))._repr_html_())    # 3-D: as NumPy prints it
+    assert html_text(Tensor(3.5)._repr_html_()).endswith("data|3.5")
+
+
+def test_module_html_lists_every_parameter_and_the_total():
+    import nn
+    model = nn.Sequential(nn.Linear(2, 3, rng=0), nn.Tanh(), nn.Linear(3, 2, rng=0))
+    text = html_text(model._repr_html_())
+    assert "Sequential(  # 17 parameters" in text and "(1): Tanh()" in text
+    for row in ("|0.weight|(2, 3)|float64|6", "|0.bias|(3,)|float64|3", "|2.weight|(3, 2)|float64|6",
+                "|2.bias|(2,)|float64|2", "|total|17"):
+        assert row in text, row
+
+
+def test_explanation_html_has_one_row_per_step_with_the_texts_values():
+    x, a, b, y = diamond()
+    expl = explain_backward(y)
+    text = html_text(expl._repr_html_())
+    assert text.startswith("Backward pass from y () float64: 4 steps")
+    assert text.count("|") == 5 * (1 + 4)                                     # header + 4 steps, 5 columns
+    assert "|1|sum → y|sum: 1|1|" in text
+    assert "x: (2,) [6, -12] (+= accumulated)" in text                      # the second path into x
+    assert "x: (2,) [12, -24]" in text and "not stored: every .grad is unchanged" in text
+    short = html_text(expl._repr_html_(max_steps=2))
+    assert "|… 2 more steps not shown" in short and short.count("|") == 5 * 3 + 1
+    assert x.grad is None                                                   # displaying changes nothing

@@ -187,6 +187,18 @@ class Tensor:
             extras.append(f"name={self.name!r}")
         return "Tensor(" + ", ".join([body] + extras) + ")"
 
+    def _repr_html_(self):
+        """Jupyter's display: name, shape, dtype, how it was made, then its values and its .grad as
+        small tables (the first 8 rows and columns; '…' marks what is cut)."""
+        import html
+        made = (f"made by {self._ctx.name}" if self._ctx is not None
+                else "requires grad" if self._requires_grad else "constant")
+        head = f"<b>{html.escape(self.name or 'Tensor')}</b> {self.shape} {self.dtype}, {made}"
+        tables = [_html_table("data", self._data)]
+        if self._grad is not None:
+            tables.append(_html_table("grad", self._grad._data))
+        return f"<div>{head}<div style='display:flex;gap:1em'>{''.join(tables)}</div></div>"
+
     # -- autograd attributes -----------------------------------------------------------------------
     @property
     def requires_grad(self):
@@ -603,6 +615,21 @@ class Tensor:
         The documents' quadratic cost ½‖a − y‖² is 0.5 * a.mse(y, 'sum'). Shapes must match exactly
         (no silent broadcasting of (N, 1) against (N,))."""
         return _ops.MSE.apply(self, target, reduction=reduction)
+
+
+def _html_table(title, a, limit=8):
+    """An HTML table of a 0-, 1- or 2-D array's values (4 significant digits), at most limit × limit;
+    other arrays as NumPy prints them."""
+    import html
+    if a.ndim > 2:
+        text = np.array2string(a, threshold=limit * limit, edgeitems=2)
+        return f"<div><i>{title}</i><pre>{html.escape(text)}</pre></div>"
+    rows = np.atleast_2d(a)
+    cell = (lambda v: f"{v:.4g}") if a.dtype.kind in "fc" else str
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(cell(v))}</td>" for v in row[:limit])
+                   + ("<td>…</td>" if rows.shape[1] > limit else "") + "</tr>" for row in rows[:limit])
+    more = "<tr><td>…</td></tr>" if len(rows) > limit else ""
+    return f"<table><caption><i>{title}</i></caption>{body}{more}</table>"
 
 
 # Imported last: these modules use Tensor.

@@ -3,7 +3,7 @@ step-by-step account of the backward pass.
 
     with record_scopes():                         # nn then labels each module: one cluster per module
         loss = model(x).softmax_cross_entropy(y)
-    expl = explain_backward(loss)                 # runs backward(trace=True), keeps the graph
+    expl = explain_backward(loss)                 # runs a traced backward; no .grad changes
     print(expl)                                   # each op: upstream gradient, rule, contributions
     draw_graph(loss, steps=expl, params=model)    # a graphviz.Digraph: shows inline in Jupyter
     print(to_dot(loss, steps=expl))               # the same drawing as DOT text, no Graphviz needed
@@ -18,11 +18,15 @@ steps of one that already ran).
 Every traversal is iterative and linear in the size of the graph, so a chain of 10^5 ops draws (cut
 to `max_nodes` tensors, with a note saying so) and prints without recursion and without hanging.
 
-Tensors are numbered in breadth-first order from the root (`t0` is the root, then its inputs, ...).
-The DOT node ids, the default names of unnamed tensors and the text tree all use this one numbering,
-so `t7` means the same tensor in the picture, in print_graph and in explain_backward.
+Names: parameters by their module path (`0.weight`, from params=) or their .name; an unnamed tensor
+made inside a module's scope after the module (`0.out` is what leaves module 0, as `0.weight` is its
+weight); a loss's labels `labels`. Any other tensor is numbered in breadth-first order from the root
+(`t0` is the root, then its inputs, ...). The DOT node ids use that numbering too, and every drawing
+uses the same names, so `1.out` or `t7` means the same tensor in the picture, in print_graph and in
+explain_backward.
 """
 import os
+import re
 import shutil
 import sys
 from dataclasses import dataclass, field
@@ -70,6 +74,14 @@ def _values(a, max_values):
     return " ".join(text.split())           # nested rows on one line
 
 
+def _value_lines(a, max_values):
+    """Like _values, but a matrix gets one line per row (a drawing's node stays narrow), or None."""
+    a = np.asarray(a)
+    if a.ndim != 2 or a.shape[0] < 2 or a.size > max_values:
+        return _values(a, max_values)
+    return "\n".join(_values(row, max_values) for row in a)
+
+
 def _norm(a):
     """Euclidean (Frobenius) norm of a gradient array, in float64."""
     return float(np.sqrt(np.sum(np.square(np.asarray(a, dtype=np.float64)))))
@@ -100,12 +112,45 @@ def _op_label(fn):
     return f"{fn.name}({', '.join(opts)})" if opts else fn.name
 
 
-def _constant_text(c, max_values):
-    """How a non-Tensor operand (a Python scalar, an array of labels, ...) is shown."""
+def _constant_text(c, max_values, role=None):
+    """How a non-Tensor operand (a Python scalar, an array of labels, ...) is shown; `role` ('labels',
+    'targets') says what it is when the op tells (a loss's second argument)."""
     if isinstance(c, np.ndarray) and c.ndim > 0:
         vals = _values(c, max_values)
-        return vals if vals is not None else f"array {_shape(c.shape)} {c.dtype}"
-    return _num(c) if isinstance(c, (float, np.floating)) else str(np.asarray(c).item())
+        text = vals if vals is not None else f"array {_shape(c.shape)} {c.dtype}"
+    else:
+        text = _num(c) if isinstance(c, (float, np.floating)) else str(np.asarray(c).item())
+    return f"{role} {text}" if role else text
+
+
+# What the second argument of a loss op is: drawings label that operand, so the array of class labels
+# does not look like just another input.
+_TARGET_OPS = ("softmax_cross_entropy", "binary_cross_entropy_with_logits", "mse")
+
+
+def _role(fn, position, operand):
+    """'labels' (integer class labels), 'targets' (rows or values to match) or None."""
+    if position != 1 or fn.name not in _TARGET_OPS:
+        return None
+    dtype = operand.dtype if isinstance(operand, Tensor) else np.asarray(operand).dtype
+    return "labels" if fn.name == "softmax_cross_entropy" and dtype.kind in "iub" else "targets"
+
+
+def _rule(fn):
+    """The op's local-derivative label, with the 1/N of a mean reduction written out: a loss averaged
+    over N examples passes (ŷ − y)/N, not ŷ − y, back to each logit."""
+    rule = fn.rule
+    if not rule or getattr(fn, "reduction", None) != "mean" or ": " not in rule:
+        return rule
+    first = next((p for p in (fn.inputs or ()) if isinstance(p, Tensor)), None)
+    if first is None:
+        return rule
+    # softmax cross-entropy averages over rows (one per example); BCE and MSE over every element
+    n = first.size // max(first.shape[-1], 1) if fn.name == "softmax_cross_entropy" and first.ndim else first.size
+    head, expr = rule.split(": ", 1)
+    if not re.fullmatch(r"\w*\([^()]*\)", expr):
+        expr = f"({expr})"                  # ŷ − y -> (ŷ − y); 2(x − y) is one factor already
+    return f"{head}: {expr}/N, N = {n:,}"
 
 
 def _check_positive(what, value):
@@ -188,6 +233,7 @@ class _Graph:
                     index[id(p)] = len(tensors)
                     tensors.append(p)
         self.tensors, self.index = tensors, index
+        self.auto_names = _module_names(tensors, root)
         self._order = None
         # Gradients: from the trace when there is one (it has the gradient of every node, not only
         # of leaves), else whatever .grad holds (leaves and retain_grad() tensors).
@@ -206,8 +252,10 @@ class _Graph:
                         self.summed[(id(s.op), pos)] = c.summed_from
 
     def name(self, t):
-        """Module path (params=), else t.name, else 't<k>' with k the breadth-first number."""
-        return self.param_names.get(id(t)) or t.name or f"t{self.index[id(t)]}"
+        """Module path (params=), else t.name, else the name of the module that made it ('0.out') or
+        of its role ('labels'), else 't<k>' with k the breadth-first number."""
+        return (self.param_names.get(id(t)) or t.name or self.auto_names.get(id(t))
+                or f"t{self.index[id(t)]}")
 
     def kind(self, t):
         if t is self.root:
@@ -228,6 +276,51 @@ class _Graph:
         if self._order is None:             # not traced: the order backward will visit them in
             self._order = {id(u): k + 1 for k, u in enumerate(toposort([self.root]))}
         return self._order.get(id(t))
+
+
+def _module_path(scope):
+    """The dotted module path of a name_scope label: 'Sequential/0: Linear(2→3)' -> '0' (nn labels
+    each child 'attribute: description'; the outermost module's label is just its description),
+    'Sequential/1: Sequential/0: Tanh' -> '1.0'. A scope without such labels is its innermost label."""
+    parts = scope.split("/")
+    keyed = [part.split(": ", 1)[0] for part in parts if ": " in part]
+    return ".".join(keyed) if keyed else parts[-1]
+
+
+def _module_names(tensors, root):
+    """{id(tensor): name} for unnamed tensors that a name scope or a loss can name. The tensor that
+    leaves a module (used outside its scope, or the root) is '<path>.out' - '0.out', '1.out', as a
+    parameter is '0.weight' - and others made inside it '<path>.<op>' ('0.matmul'); a second tensor
+    with the same name gets '_2', in the order they were made. A loss's labels are 'labels'."""
+    consumers, roles = {}, {}                # id -> scopes of the ops that use it; id -> role name
+    for t in tensors:
+        fn = t.grad_fn
+        if fn is None:
+            continue
+        for i, p in enumerate(fn.inputs):
+            if isinstance(p, Tensor):
+                consumers.setdefault(id(p), []).append(fn.scope or "")
+                role = _role(fn, i, p)
+                if role and p.grad_fn is None:
+                    roles.setdefault(id(p), role)
+    names, used = {}, {}
+
+    def unique(base, key):
+        k = used[base] = used.get(base, 0) + 1
+        names[key] = base if k == 1 else f"{base}_{k}"
+
+    made = sorted((t for t in tensors if t.grad_fn is not None and t.grad_fn.scope),
+                  key=lambda t: t.grad_fn.seq)           # forward order: a module's first call is _1
+    for t in made:
+        scope = t.grad_fn.scope
+        inside = (scope, scope + "/")
+        leaves = t is root or any(not (c == scope or c.startswith(inside[1])) for c in consumers.get(id(t), ()))
+        path = _module_path(scope)
+        unique(f"{path}.out" if leaves else f"{path}.{t.grad_fn.name}", id(t))
+    for t in tensors:
+        if id(t) in roles:
+            unique(roles[id(t)], id(t))
+    return names
 
 
 def _positions(step):
@@ -269,6 +362,9 @@ def _rec(text):
     return s.replace("\n", "\\n")
 
 
+_SEP = {False: " ", True: "\n"}      # "data 2" on one line; a matrix's rows below "data"
+
+
 def _tensor_fields(g, t, show_data, show_grad, max_values):
     """The fields of a tensor's record label (micrograd's `data | grad`), and whether to flag it."""
     kind = g.kind(t)
@@ -276,19 +372,18 @@ def _tensor_fields(g, t, show_data, show_grad, max_values):
     fields = [f"{title}\n{_shape(t.shape)} {t.dtype}"]
     bad = []
     if show_data:
-        vals = _values(t.data, max_values)
+        vals = _value_lines(t.data, max_values)
         if vals is not None:
-            fields.append(f"data {vals}")
+            fields.append(f"data{_SEP[chr(10) in vals]}{vals}")
     value_bad = _nonfinite(t.data)
     if value_bad:
         bad.append(f"⚠ {value_bad} in value")
     gr = g.grad(t) if t.requires_grad else None
     if gr is not None:
         if show_grad:
-            text = f"grad {_grad_summary(gr)}"
-            vals = _values(gr, max_values) if show_data else None
-            if vals is not None:
-                text += f"\n{vals}"
+            # small: the signed values (micrograd's "grad -3"); big: shape and norm
+            vals = _value_lines(gr, max_values) if show_data else None
+            text = f"grad{_SEP[chr(10) in vals]}{vals}" if vals is not None else f"grad {_grad_summary(gr)}"
             if g.paths.get(id(t), 0) > 1:
                 text += f"\nΣ of {g.paths[id(t)]} paths"
             fields.append(text)
@@ -376,7 +471,7 @@ def _dot_lines(root, steps, params, show_data, show_grad, show_order, show_rules
         n = g.order(t) if show_order else None
         text = f"#{n} {op}" if n is not None else op
         if show_rules and fn.rule and fn.rule != fn.name:
-            text += f"\n{fn.rule}"
+            text += f"\n{_rule(fn)}"
         lines.append(f'f{k} [shape=ellipse label={_q(text)} fillcolor="#dbeafe"]')
         edges.append(f"f{k} -> t{k}")
         cut = False
@@ -393,7 +488,7 @@ def _dot_lines(root, steps, params, show_data, show_grad, show_order, show_rules
                     edges.append(f"t{j} -> f{k}")
             else:
                 lines.append(f"c{k}_{i} [shape=plaintext style=\"\" fontsize=9 "
-                             f"label={_q(_constant_text(p, max_values))}]")
+                             f"label={_q(_constant_text(p, max_values, _role(fn, i, p)))}]")
                 edges.append(f"c{k}_{i} -> f{k} [style=dashed arrowsize=0.6]")
         if cut:
             cut_edges.append(f"more -> f{k} [style=dotted]")
@@ -424,27 +519,32 @@ def _dot_lines(root, steps, params, show_data, show_grad, show_order, show_rules
     return ["\t" + line + "\n" for line in body]
 
 
-def to_dot(root, *, steps=None, params=None, show_data=False, show_grad=True, show_order=True,
+def to_dot(root, *, steps=None, params=None, show_data=True, show_grad=True, show_order=True,
            show_rules=True, max_nodes=DEFAULT_MAX_NODES, max_values=8, rankdir="TB", title=None):
     """The computation graph that produced `root`, as Graphviz DOT text (needs nothing installed).
 
     Tensor nodes (records) show the name, shape and dtype; inputs (grey), parameters (amber),
     intermediates (white, rounded) and the output (blue) are styled and labelled differently. Op
     nodes (ellipses) show the op name, the number of the backward step that visits it (`#3`) and its
-    local derivative (`tanh: 1 − y²`). Non-Tensor operands (the 2 of `x * 2`, integer labels) are
-    small dashed constant nodes.
+    local derivative (`tanh: 1 − y²`; a loss averaged over N examples says so: `(ŷ − y)/N, N = 4`).
+    Non-Tensor operands (the 2 of `x * 2`, a loss's `labels [0, 1, 1, 0]`) are small dashed
+    constant nodes.
 
     root: the Tensor to draw the graph of (usually the loss).
     steps: the list from `root.backward(trace=True)` (or an explain_backward result). With it, every
-        node shows its gradient (shape and norm; values too with show_data), nodes show "Σ of 2 paths"
+        node shows its gradient (see show_data), nodes show "Σ of 2 paths"
         where gradients from several uses accumulated, edges where a broadcast gradient was summed back
         to a smaller shape are labelled and coloured, and step numbers are those backward really ran.
         Without it, gradients come from .grad (leaves, retain_grad() tensors) and the numbers are the
         order backward will visit the ops in.
     params: names for parameters: a module (anything with named_parameters(), e.g. nn models give
         '0.weight'), a dict name -> Tensor, or (name, Tensor) pairs. Otherwise a tensor's .name is
-        used, and unnamed tensors are called t<k> (k: breadth-first number from the root, t0).
-    show_data: show the values (and gradient values) of tensors with at most max_values elements.
+        used; an unnamed tensor made inside a module's name scope is named after the module ('0.out'
+        leaves module 0, '0.matmul' stays inside it), a loss's labels are 'labels', and any other
+        unnamed tensor is t<k> (k: breadth-first number from the root, t0).
+    show_data: small tensors (at most max_values elements, default 8) show their values and their
+        signed gradient values (micrograd's `data 2 | grad -3`); bigger ones the gradient's shape and
+        norm. False: shapes and norms only.
     show_grad, show_order, show_rules: the gradient field, step numbers, local-derivative labels.
     max_nodes: draw at most this many tensor nodes (the ones nearest the output); the rest is
         replaced by one note saying how many were left out. None draws everything.
@@ -537,7 +637,7 @@ def _graph_drawing_class():
     return GraphDrawing
 
 
-def draw_graph(root, *, steps=None, params=None, show_data=False, show_grad=True, show_order=True,
+def draw_graph(root, *, steps=None, params=None, show_data=True, show_grad=True, show_order=True,
                show_rules=True, max_nodes=DEFAULT_MAX_NODES, max_values=8, rankdir="TB", title=None,
                format="svg"):
     """The computation graph of `root` as a graphviz.Digraph (it displays inline in Jupyter).
@@ -564,25 +664,31 @@ def draw_graph(root, *, steps=None, params=None, show_data=False, show_grad=True
 # ---------------------------------------------------------------------------------------------------
 # Text tree for terminals
 
-def _tree_line(g, t, show_rules):
-    """One line of the tree: name, kind, shape, dtype, the op that made it, its step, grad summary."""
+def _tree_line(g, t, show_rules, show_data, max_values):
+    """One line of the tree: name, kind, shape, dtype, the op that made it, its step, its value and
+    gradient (signed values when small, else shape and norm)."""
     kind = g.kind(t)
     parts = [g.name(t) if kind == "intermediate" else f"{g.name(t)} · {kind}", f"{_shape(t.shape)} {t.dtype}"]
     fn = t.grad_fn
     if fn is not None:
-        args = [g.name(p) if isinstance(p, Tensor) else _constant_text(p, 4) for p in fn.inputs]
+        args = [g.name(p) if isinstance(p, Tensor) else _constant_text(p, 4, _role(fn, i, p))
+                for i, p in enumerate(fn.inputs)]
         call = f"= {fn.name}({', '.join(args + _op_options(fn))})"
         parts.append(call)
         n = g.order(t)
         if n is not None:
             parts.append(f"#{n}")
         if show_rules and fn.rule and fn.rule != fn.name:
-            parts.append(f"[{fn.rule}]")
+            parts.append(f"[{_rule(fn)}]")
         if fn.scope:
             parts.append(f"in {fn.scope}")
+    vals = _values(t.data, max_values) if show_data else None
+    if vals is not None:
+        parts.append(f"data {vals}")
     gr = g.grad(t) if t.requires_grad else None
     if gr is not None:
-        summary = f"grad {_grad_summary(gr)}"
+        vals = _values(gr, max_values) if show_data else None
+        summary = f"grad {vals}" if vals is not None else f"grad {_grad_summary(gr)}"
         if g.paths.get(id(t), 0) > 1:
             summary += f" (Σ of {g.paths[id(t)]} paths)"
         parts.append(summary)
@@ -596,22 +702,26 @@ def _tree_line(g, t, show_rules):
 _MAX_INDENT = 60        # characters of tree prefix shown; deeper levels are elided with '…'
 
 
-def format_graph(root, *, steps=None, params=None, show_rules=False, max_nodes=DEFAULT_MAX_NODES):
+def format_graph(root, *, steps=None, params=None, show_rules=False, show_data=True, max_values=4,
+                 max_nodes=DEFAULT_MAX_NODES):
     """The graph of `root` as an indented text tree (a string), root first, each tensor's inputs
     below it:
 
-        loss · output  () float64  = sum(t1)  #1  grad () ‖g‖=1
-        └─ t1  (2, 3) float64  = tanh(t2)  #2  grad (2, 3) ‖g‖=1.02
-           └─ t2  (2, 3) float64  = matmul(x, W)  #3  grad (2, 3) ‖g‖=1.02
-              ├─ x · input  (1, 2) float64
+        loss · output  () float64  = sum(t1)  #1  data 0.9  grad 1
+        └─ t1  (1, 3) float64  = tanh(t2)  #2  data [[0.4, 0.1, 0.2]]  grad [[1, 1, 1]]
+           └─ t2  (1, 3) float64  = matmul(x, W)  #3  data [[0.4, 0.1, 0.2]]  grad [[0.8, 0.9, 0.9]]
+              ├─ x · input  (1, 2) float64  data [[1, 2]]
               └─ W · parameter  (2, 3) float64  grad (2, 3) ‖g‖=2.28
 
     A tensor used several times is printed once; later uses say "(see above)", so shared
-    sub-graphs do not repeat (a chain of diamonds stays linear). Options as in to_dot; max_nodes
-    limits the number of lines (None: no limit). Numbers `#k` are backward's step numbers.
+    sub-graphs do not repeat (a chain of diamonds stays linear). Tensors of at most max_values
+    elements (default 4) show their values and signed gradients (show_data=False: never); bigger
+    ones their gradient's shape and norm. Other options as in to_dot; max_nodes limits the number
+    of lines (None: no limit). Numbers `#k` are backward's step numbers.
     """
     steps = _check_steps(steps, "format_graph")
     _check_positive("format_graph: max_nodes", max_nodes)
+    _check_nonneg("format_graph: max_values", max_values)
     g = _Graph(root, params, steps, "format_graph")
     lines, printed = [], set()
     stack = [(root, "", "")]            # (tensor, prefix of its own line, prefix of its children)
@@ -628,7 +738,7 @@ def format_graph(root, *, steps=None, params=None, show_rules=False, max_nodes=D
             lines.append(f"{head}{g.name(t)} (see above)")
             continue
         printed.add(id(t))
-        lines.append(head + _tree_line(g, t, show_rules))
+        lines.append(head + _tree_line(g, t, show_rules, show_data, max_values))
         fn = t.grad_fn
         if fn is None:
             continue
@@ -639,10 +749,12 @@ def format_graph(root, *, steps=None, params=None, show_rules=False, max_nodes=D
     return "\n".join(lines) + "\n"
 
 
-def print_graph(root, *, steps=None, params=None, show_rules=False, max_nodes=DEFAULT_MAX_NODES, file=None):
+def print_graph(root, *, steps=None, params=None, show_rules=False, show_data=True, max_values=4,
+                max_nodes=DEFAULT_MAX_NODES, file=None):
     """Print format_graph(root, ...) to `file` (default: standard output) and return the text.
     Needs nothing but NumPy."""
-    text = format_graph(root, steps=steps, params=params, show_rules=show_rules, max_nodes=max_nodes)
+    text = format_graph(root, steps=steps, params=params, show_rules=show_rules, show_data=show_data,
+                        max_values=max_values, max_nodes=max_nodes)
     (sys.stdout if file is None else file).write(text)
     return text
 
@@ -718,8 +830,40 @@ class BackwardExplanation:
     def __repr__(self):
         return f"<BackwardExplanation of {len(self.records)} steps; print() it to read them>"
 
-    def _repr_pretty_(self, p, cycle):          # IPython / Jupyter show the text
+    def _repr_pretty_(self, p, cycle):          # IPython's terminal shows the text
         p.text(self.format())
+
+    def _repr_html_(self, max_steps=_DEFAULT):
+        """Jupyter's display: one table row per step - op, rule, upstream gradient, what each input
+        received - then the gradients that reached the leaves (the same content as the text)."""
+        import html
+        if max_steps is _DEFAULT:
+            max_steps = self._max_steps
+        esc = html.escape
+        rows = []
+        for r in self.records if max_steps is None else self.records[:max_steps]:
+            sent = []
+            for c in r.contributions:
+                notes = " (summed back from a broadcast)" if c.summed_from is not None else ""
+                notes += " (+= accumulated)" if c.accumulated or c.into_existing_grad else ""
+                sent.append(f"<code>{esc(c.name)}</code>: {esc(self._arr(c.grad))}{notes}")
+            rows.append(f"<tr><td>{r.index}</td><td><code>{esc(r.op)}</code> → <code>{esc(r.output_name)}"
+                        f"</code>{'<br><small>' + esc(r.scope) + '</small>' if r.scope else ''}</td>"
+                        f"<td>{esc(r.rule or '')}</td><td>{esc(self._arr(r.grad_output))}</td>"
+                        f"<td>{'<br>'.join(sent)}</td></tr>")
+        shown = len(rows)
+        if shown < len(self.records):
+            rows.append(f"<tr><td colspan='5'>… {len(self.records) - shown:,} more steps not shown</td></tr>")
+        name = self._names.get(id(self.root), "root")
+        head = (f"<p>Backward pass from <code>{esc(name)}</code> {self.root.shape} {self.root.dtype}: "
+                f"{len(self.records)} steps, in the order backward ran them.</p>")
+        table = ("<table><tr><th>step</th><th>op → output</th><th>local derivative</th>"
+                 "<th>upstream gradient</th><th>passed to each input</th></tr>" + "".join(rows) + "</table>")
+        leaves = "".join(f"<li><code>{esc(self._names[id(t)])}</code>: {esc(self._arr(total))}</li>"
+                         for t, total in self._leaf_totals)
+        stored = "added to their .grad" if self._stored else "not stored: every .grad is unchanged"
+        tail = f"<p>Gradients reaching the leaves ({stored}):</p><ul>{leaves}</ul>" if leaves else ""
+        return f"<div>{head}{table}{tail}</div>"
 
     def _arr(self, a):
         """Small arrays with their values, big ones as shape and norm; scalars as a number."""
@@ -767,30 +911,33 @@ class BackwardExplanation:
         if self._leaf_totals:
             out.append("")
             out.append("Gradients reaching the leaves in this backward"
-                       + (" (added to their .grad):" if self._stored else " (not stored: accumulate=False):"))
+                       + (" (added to their .grad):" if self._stored
+                          else " (not stored: every .grad is unchanged; accumulate=True stores them):"))
             for t, total in self._leaf_totals:
                 out.append(f"  {self._names[id(t)]}: {self._arr(total)}")
         return "\n".join(out) + "\n"
 
 
 def explain_backward(root=None, grad=None, *, steps=None, params=None, retain_graph=True,
-                     accumulate=True, max_values=8, max_steps=200):
-    """Run (or read) a traced backward pass and explain it step by step.
+                     accumulate=False, max_values=8, max_steps=200):
+    """Run (or read) a traced backward pass and explain it step by step. Prints nothing and, unless
+    asked (accumulate=True), changes no .grad: explaining and then calling root.backward() gives the
+    same .grad as backward() alone.
 
     For each op, in the order backward ran: its upstream gradient dL/d(output), its local-derivative
     rule, and the contribution it passed to each input, noting where a broadcast gradient was summed
     back to a smaller shape and where contributions accumulate for a tensor used more than once.
     Returns a BackwardExplanation: a sequence of StepRecord (for tests and notebooks) whose str() is
-    the printable text.
+    the printable text - `print(explain_backward(loss))` prints it; a notebook displays it as a table.
 
     root: the tensor to backpropagate from (its graph must not have been freed by an earlier
         backward). grad: its upstream gradient, needed unless it has one element.
     steps: the list from `root.backward(trace=True)` to explain instead of running backward again
-        (root may then be omitted).
-    accumulate: True (default) behaves like root.backward(): leaves' .grad accumulate the result.
-        False leaves every .grad untouched (the explanation is then a pure function of the graph).
+        (root may then be omitted; that backward has already stored its gradients).
+    accumulate: False (default) leaves every .grad untouched: the explanation is a pure function of
+        the graph. True behaves like root.backward(): leaves' .grad accumulate the result.
     retain_graph: keep the graph after the backward (default True, so it can still be drawn or
-        backpropagated again).
+        backpropagated for real).
     max_values: show gradient values for arrays of at most this many elements (else shape and norm).
     max_steps: the number of steps written in the text (None: all); records always hold every step.
     """
@@ -822,7 +969,7 @@ def explain_backward(root=None, grad=None, *, steps=None, params=None, retain_gr
 
     records, received, leaves = [], {}, {}       # received: id(tensor) -> running total this pass
     for s in steps:
-        rec = StepRecord(s.index, _op_label(s.op), s.op.rule, s.op.scope, s.output, name(s.output),
+        rec = StepRecord(s.index, _op_label(s.op), _rule(s.op), s.op.scope, s.output, name(s.output),
                          s.grad_output, fn=s.op)
         for pos, c in _positions(s):
             key = id(c.tensor)
