@@ -31,6 +31,7 @@ from .modes import modes, set_grad_enabled
 from .tensor import Tensor, to_array
 
 SIGINT = _signal.SIGINT
+_MAIN = threading.main_thread().ident
 
 
 def reduce_to(g, shape):
@@ -120,7 +121,7 @@ class _HoldInterrupt:
 
     def __enter__(self):
         self.caught = []
-        self.main = threading.current_thread() is threading.main_thread()
+        self.main = threading.get_ident() == _MAIN
         if self.main:
             self.old = _signal.signal(SIGINT, lambda *sig: self.caught.append(sig))
 
@@ -181,6 +182,7 @@ def backward(roots, grads, retain_graph=False, create_graph=False, capture=None,
         taken.add(id(g))
         receive(r, g)
     retained, visited = [], []              # stored / released only once every step succeeded
+    last_write, anomaly = _fn.last_write(), modes.anomaly
     recording = set_grad_enabled(create_graph)   # the backward's own ops are recorded only for
     try:                                              # create_graph (a capture sees them anyway)
         while waiting:
@@ -190,7 +192,7 @@ def backward(roots, grads, retain_graph=False, create_graph=False, capture=None,
             if fn.released:
                 raise GraphError(f"{fn.name}: backward through a graph whose saved arrays were already "
                                  "freed by an earlier backward; pass retain_graph=True to the first one")
-            if fn.seq < _fn.last_write():       # something was written in place after fn ran
+            if fn.seq < last_write:             # something was written in place after fn ran
                 fn.check_not_modified()
             if tracer is not None:
                 tracer.grad_of(t, g, fn)
@@ -201,7 +203,7 @@ def backward(roots, grads, retain_graph=False, create_graph=False, capture=None,
             args = _lift(fn, t) if as_tensors else (*fn.arrays, fn.out)
             grads_in = fn.backward(g, *args)
             grads_in = grads_in if type(grads_in) is tuple else (grads_in,)
-            if modes.anomaly:
+            if anomaly:
                 _fn.check_finite(fn, [_value(x) for x in grads_in], "backward")
             if trace is not None:
                 step = BackwardStep(len(trace) + 1, fn, t, _value(g))
@@ -210,7 +212,8 @@ def backward(roots, grads, retain_graph=False, create_graph=False, capture=None,
                 if not need or gp is None:
                     continue
                 shape = gp.shape
-                gp = reduce_to(gp, arr.shape)   # undo broadcasting, and the dtype NumPy promoted to
+                if shape != arr.shape:          # undo broadcasting, and the dtype NumPy promoted to
+                    gp = reduce_to(gp, arr.shape)
                 if gp.dtype != arr.dtype:
                     gp = gp.astype(arr.dtype)
                 if trace is not None:

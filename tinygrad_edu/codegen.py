@@ -288,7 +288,8 @@ def _forward_names(instrs):
 def simplify(capture):
     """The tape both programs are made from, with what changes nothing taken out:
     x · 1 (the implicit dL/dL = 1), a reshape to the shape it already has, numbers computed from
-    constants only (dL / N of a mean becomes one number), and results nobody uses.
+    constants only (dL / N of a mean becomes one number), a traced number computed twice the same way
+    (−lr for each parameter), and results nobody uses.
     Returns (instructions, alias: value n -> the Value or number that stands for it)."""
     alias, out = {}, []
     written = {ins.ins[0].n for ins in capture.instrs if ins.kind == "inplace"}
@@ -303,10 +304,17 @@ def simplify(capture):
             return x if isinstance(x, (int, float, np.number)) else None
         return x.source if getattr(x, "one", False) else None
 
+    scalars = {}                                    # (op, operands) -> the traced number made first
     for ins in capture.instrs:
         ins = Instr(ins.kind, ins.op, ins.fn, [real(x) for x in ins.ins],
                     {k: (tuple(real(i) for i in o) if isinstance(o, tuple) else real(o)) for k, o in ins.opts.items()},
                     ins.out, ins.phase, ins.group)
+        if ins.kind == "scalar" and "call" not in ins.opts:    # -lr for every parameter: computed once
+            key = (ins.op, tuple(x.n if hasattr(x, "n") else ("literal", repr(x)) for x in ins.ins))
+            if key in scalars:
+                alias[ins.out.n] = scalars[key]
+                continue
+            scalars[key] = ins.out
         if ins.kind == "op" and ins.out.n not in written:
             same = _identity_operand(ins)
             if same is not None and same.n not in written:
@@ -388,6 +396,7 @@ def readable(capture, instrs, alias, for_exec=False):
             if hasattr(x, "n"):
                 consumer.setdefault(x.n, j)
     inline = {}                                  # value n -> (text, precedence) folded into its user
+    numbers = {}                                 # the same for traced numbers (-lr), folded into every user
     inplace_at = [j for j, ins in enumerate(instrs) if ins.kind == "inplace"]
     lines, arg_names, phase = [], [], None
     for i, meta in enumerate(capture.input_meta):
@@ -396,8 +405,8 @@ def readable(capture, instrs, alias, for_exec=False):
 
     def operand(x, level):
         if hasattr(x, "n"):
-            if x.n in inline:
-                text, p = inline.pop(x.n)
+            if x.n in inline or x.n in numbers:
+                text, p = inline.pop(x.n) if x.n in inline else numbers[x.n]
                 return f"({text})" if p < level else text
             return names[x]
         text = _literal(x)
@@ -442,8 +451,8 @@ def readable(capture, instrs, alias, for_exec=False):
             lines.append(f"{names[ins.out]} = {_call_name(fn, ins.opts['call'], for_exec)}()")
         else:
             text, prec = _scalar_expr(ins, operand)
-            if foldable(ins.out, i):
-                inline[ins.out.n] = (text, prec)
+            if ins.out.n in names.weak:
+                numbers[ins.out.n] = (text, prec)     # a number: writing it at each use changes nothing
             else:
                 lines.append(f"{names[ins.out]} = {text}")
     outs = [names[v] for v in outputs]
@@ -557,7 +566,8 @@ class Program:
         ns = {}
         exec(compile(self.fast, f"<te.compile {self.capture.fn_name} (fast)>", "exec"), ns)
         self.grad_inputs = [v.source for v in low.grad_inputs]
-        return ns["make"](**low.env)
+        run, self.grad_buffers = ns["make"](**low.env)
+        return run
 
     def listing(self):
         """The tape, one line per instruction, with shapes (print(step))."""

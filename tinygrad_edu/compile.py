@@ -34,6 +34,7 @@ depends on a traced value (`bool(t)`, `float(t)`, `.item()`, `.numpy()`, `.data`
 create_graph inside the step, NumPy's global random functions. Under detect_anomaly() a compiled step
 runs eagerly (so the anomaly is caught at its op).
 """
+import builtins
 import functools
 import inspect
 import os
@@ -391,6 +392,9 @@ def _free_values(fn):
     return out
 
 
+MISS = object()          # what a capture's guard code returns when it does not apply
+
+
 class Capture:
     """One captured signature of a step: its tape, guards, generated programs and replay."""
 
@@ -418,7 +422,71 @@ class Capture:
         self.program = codegen.Program(self)
         self.source = self.program.readable
         self.run = self.program.compile_fast()
-        self.wrappers = [None] * len(self.grad_binds)
+        self.wrappers = [None if b is None else Tensor._make(b, None, False) for b in self.program.grad_buffers]
+        self.fast = self._fast_call(args)
+
+    def _fast_call(self, args):
+        """Generated code: every guard of this capture, then the replay - fast(args) returns the step's
+        result, or MISS when a guard does not hold (then the general path decides what to do)."""
+        env = {"MISS": MISS, "Tensor": Tensor, "ndarray": np.ndarray, "modes": modes, "run": self.run,
+               "make": Tensor._make, "wrappers": self.wrappers, "rebuild": _rebuild, "spec": self.outputs}
+        lines = [f"if len(args) != {len(args)}: return MISS"]
+        if args:
+            lines.append(", ".join(f"a{i}" for i in range(len(args))) + (", = args" if len(args) == 1 else " = args"))
+        for i, a in enumerate(args):
+            if isinstance(a, Tensor):
+                env[f"dt{i}"] = a._data.dtype
+                lines += [f"if type(a{i}) is not Tensor or a{i}._requires_grad is not {a._requires_grad}: return MISS",
+                          f"d{i} = a{i}._data",
+                          f"if d{i}.shape != {a._data.shape!r} or d{i}.dtype is not dt{i}: return MISS"]
+            elif isinstance(a, np.ndarray):
+                env[f"dt{i}"] = a.dtype
+                lines += [f"if type(a{i}) is not ndarray or a{i}.shape != {a.shape!r} or a{i}.dtype is not dt{i}: "
+                          "return MISS", f"d{i} = a{i}"]
+            else:
+                env[f"ty{i}"], env[f"val{i}"] = type(a), a
+                check = "" if isinstance(a, float) and type(a) is float else f" or a{i} != val{i}"
+                lines += [f"if type(a{i}) is not ty{i}{check}: return MISS", f"d{i} = a{i}"]
+        lines.append(f"if modes.grad_enabled is not {modes.grad_enabled}: return MISS")
+        for k, (t, arr) in enumerate(self.externals):
+            if t is not None:
+                env[f"t{k}"], env[f"x{k}"] = t, arr
+                lines.append(f"if t{k}._data is not x{k}: return MISS")
+        for k, (t, was_none) in enumerate(self.grad_reads):
+            env[f"r{k}"] = t
+            lines.append(f"if (r{k}._grad is None) is not {was_none}: return MISS")
+        for k, (name, get, value) in enumerate(self.free):
+            env[f"get{k}"], env[f"fv{k}"], env[f"ft{k}"] = get, value, type(value)
+            if isinstance(value, np.ndarray):
+                lines.append(f"if get{k}() is not fv{k}: return MISS")
+            else:
+                lines += [f"v = get{k}()", f"if type(v) is not ft{k} or v != fv{k}: return MISS"]
+        for k, (why, check) in enumerate(self.guards):
+            env[f"check{k}"] = check
+            lines.append(f"if not check{k}(): return MISS")
+        extra = [f"gi{k}._grad._data" for k, _ in enumerate(self.program.grad_inputs)]
+        for k, t in enumerate(self.program.grad_inputs):
+            env[f"gi{k}"] = t
+        lines.append(f"outs, grads = run({', '.join([f'd{i}' for i in range(len(args))] + extra)})")
+        for k, (target, v) in enumerate(self.grad_binds):
+            holder = f"a{target}" if type(target) is int else f"gt{k}"
+            if type(target) is not int:
+                env[f"gt{k}"] = target
+            if v is None:
+                lines.append(f"{holder}._grad = None")
+            elif self.wrappers[k] is not None:      # the step's gradient buffer, in a Tensor made once
+                env[f"wrap{k}"] = self.wrappers[k]
+                lines.append(f"{holder}._grad = wrap{k}")
+            else:
+                lines.append(f"{holder}._grad = make(grads[{k}], None, False)")
+        if self.outputs[0] == "T":
+            lines.append(f"return make(outs[{self.outputs[1]}].copy(), None, False)")
+        else:
+            lines.append("return rebuild(spec, outs)")
+        source = "def fast(args):\n" + "".join(f"    {line}\n" for line in lines)
+        exec(builtins.compile(source, f"<te.compile {self.fn_name} (guards)>", "exec"), env)
+        self.guard_source = source
+        return env["fast"]
 
     def guards_hold(self):
         for t, arr in self.externals:
@@ -508,6 +576,11 @@ class CompiledStep:
             raise ArgumentError("te.compile: pass the step's arguments by position")
         if modes.anomaly or modes.tracer is not None:
             return self.fn(*args)                       # anomaly hunting, or called from a capture
+        last = self.last
+        if last is not None:                            # the capture used last time, if it still holds
+            out = last.fast(args)
+            if out is not MISS:
+                return out
         key = _signature(args)
         why = "first call" if not self.captures else "a new signature: " + _describe_key(key)
         for cap in self.captures.get(key, ()):

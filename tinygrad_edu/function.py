@@ -113,6 +113,12 @@ def as_constant(value, op):
     return to_array(value, what=op)
 
 
+def _own_constants(arrays, args):
+    """What an op keeps for backward: its arrays, with a copy of each plain NumPy array it was given
+    (so the caller may change theirs before backward)."""
+    return [a.copy() if type(a) is np.ndarray and not isinstance(p, Tensor) else a for a, p in zip(arrays, args)]
+
+
 class Function:
     """Base class of every primitive op. An instance is one node of the recorded graph: it is the
     `grad_fn` of the tensor it produced and remembers that tensor's inputs.
@@ -139,8 +145,16 @@ class Function:
     def apply(cls, *args, **options):
         """Run the op on Tensors/constants and return a Tensor; record the edge if grads are wanted."""
         fn = cls.__new__(cls)
-        arrays = [a._data if isinstance(a, Tensor) else as_constant(a, fn.name) for a in args]
-        needs = [isinstance(a, Tensor) and a._requires_grad for a in args]
+        arrays, needs, constants = [], [], False
+        for a in args:
+            if isinstance(a, Tensor):
+                arrays.append(a._data)
+                needs.append(a._requires_grad)
+            else:
+                c = as_constant(a, fn.name)
+                arrays.append(c)
+                needs.append(False)
+                constants = constants or type(c) is np.ndarray
         try:
             out = np.asarray(fn.forward(*arrays, **options))   # (NumPy gives scalars for 0-d results)
         except TinygradError:
@@ -154,8 +168,7 @@ class Function:
         if record:                              # this is the only place edges are made
             fn.seq = tick()
             fn.inputs = args
-            fn.arrays = [a.copy() if type(a) is np.ndarray and fn.saves_inputs and not isinstance(p, Tensor)
-                         else a for a, p in zip(arrays, args)]     # a constant array, kept for backward
+            fn.arrays = _own_constants(arrays, args) if constants and fn.saves_inputs else arrays
             fn.out, fn.needs, fn.scope = out, needs, modes.scope
         result = Tensor._make(out, fn if record else None, record)
         if modes.tracer is not None:

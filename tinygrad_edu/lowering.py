@@ -47,6 +47,7 @@ class Lowering:
         self.expr = {}                    # value n -> the name that holds it in the program
         self.persistent = set()           # value n whose array is the same object every call
         self.setup, self.body, self.made = [], [], set()
+        self.binary_probs = {}            # value n of a two-class softmax -> its scratch buffer
         self.env_views = {}               # the views made at compile time (name -> array), to test more
         self.consts = {}
         self.grad_inputs = [v for v in capture.values if v.kind == "grad"]
@@ -71,7 +72,7 @@ class Lowering:
             elif ins.op is ops.Softmax and hasattr(ins.ins[0], "n") and ins.ins[0].n in self.sce_of \
                     and ins.ins[0].n not in written and ins.opts.get("axis", -1) in (-1, 1):
                 self.fused[i] = "probs"
-        uses = {}
+        uses = self.users = {}
         for i, ins in enumerate(instrs):
             for x in self._reads(ins):
                 uses.setdefault(x.n, []).append(i)
@@ -172,6 +173,19 @@ class Lowering:
             return self.expr[x.n]
         return repr(x) if isinstance(x, (bool, int, float)) and type(x) in (bool, int, float) else self.const(x)
 
+    def operand(self, x, dtype):
+        """name(x), with a Python number as a 0-d array of `dtype` (see number)."""
+        return self.number(x, dtype) if type(x) in (int, float) and np.dtype(dtype).kind == "f" else self.name(x)
+
+    def number(self, x, dtype):
+        """A Python number as a 0-d array of the result's dtype: NumPy converts a Python scalar on every
+        call (~0.2 µs, as much as a small ufunc's work); the 0-d array gives exactly the same result."""
+        key = ("number", repr(x), np.dtype(dtype).str)
+        if key not in self.consts:
+            self.consts[key] = f"c{len(self.consts)}"
+            self.env[self.consts[key]] = np.array(x, dtype=dtype)
+        return self.consts[key]
+
     def const(self, obj, hint="k"):
         key = id(obj)
         if key not in self.consts:
@@ -265,7 +279,9 @@ class Lowering:
         text += ["    " + line for line in self.setup]
         text.append(f"    def run({', '.join(args)}):")
         text += ["        " + line for line in self.body]
-        text.append("    return run")
+        kept = ", ".join(self.expr[v.n] if v is not None and v.n in self.persistent else "None" for _, v in self.binds)
+        text.append(f"    return run, ({kept}{',' if len(self.binds) == 1 else ''})   # the gradient buffers "
+                    "that are the same arrays every call")
         return "\n".join(text) + "\n"
 
     def env_name_of_arena(self, start):
@@ -290,6 +306,8 @@ class Lowering:
         if fused == "minus_onehot":
             return self.minus_onehot(ins)
         a = [self.name(x) for x in ins.ins]
+        if np.dtype(v.dtype).kind == "f" and (op in _UFUNC2 or op is ops.Where):
+            a = [self.number(x, v.dtype) if type(x) in (int, float) else t for x, t in zip(ins.ins, a)]
         if op in _UFUNC1 or op in _UFUNC2 or op is ops.Pow or op is ops.ReLU:
             out = self.buffer(v, self.reusable(i, ins))
             if op is ops.Pow:
@@ -302,9 +320,10 @@ class Lowering:
                 body.append(f"np.{ufunc}({', '.join(a)}, out={out})")
         elif op is ops.Sigmoid:
             out = self.buffer(v, self.reusable(i, ins))
-            cap = self.const(np.log(np.finfo(v.dtype).max) - 1, "cap")
+            cap = self.number(ops.EXP_CAP[np.dtype(v.dtype).type], v.dtype)
+            one = self.number(1, v.dtype)
             body += [f"np.negative({a[0]}, out={out})", f"np.minimum({out}, {cap}, out={out})",
-                     f"np.exp({out}, out={out})", f"np.add({out}, 1, out={out})",
+                     f"np.exp({out}, out={out})", f"np.add({out}, {one}, out={out})",
                      f"np.reciprocal({out}, out={out})"]
         elif op is ops.MatMul:
             out = self.buffer(v)
@@ -431,6 +450,9 @@ class Lowering:
             ydt = np.dtype(y.dtype)                     # as unsigned (a negative label becomes huge)
             u = self.const(ydt.newbyteorder("=") if ydt.kind == "u" else np.dtype(ydt.str.replace("i", "u")), "udt")
             b.append(f"if {yx}.view({u}).max() >= {c}: check_labels('softmax_cross_entropy', {yx}, {c})")
+        self.sce_scratch = getattr(self, "sce_scratch", {})
+        if c == 2 and ins.out.n not in self.needed and zx.startswith(("b", "x")):
+            return self.sce_binary(ins, z, zx, n, dt)
         m = self.scratch(f"m{z.n}", (n,), dt)
         sh = self.scratch(f"sh{z.n}", (n, c), dt)
         e = self.scratch(f"e{z.n}", (n, c), dt)
@@ -447,7 +469,6 @@ class Lowering:
         self.once(f"{s}_col", f"{s}.reshape({n}, 1)")
         b += [f"np.subtract({zx}, {m}_col, out={sh})", f"np.exp({sh}, out={e})",
               f"np.dot({e}, {self.ones(c, dt)}, out={s})", f"np.add({rows}, {yx}, out={flat})"]
-        self.sce_scratch = getattr(self, "sce_scratch", {})
         self.sce_scratch[z.n] = (e, s, flat, y.n)
         out = self.buffer(ins.out)
         if ins.out.n not in self.needed:                # nobody reads the loss: only the check runs
@@ -460,8 +481,32 @@ class Lowering:
         if ins.opts.get("reduction", "mean") == "mean":
             b.append(f"np.true_divide({out}, {max(n, 1)}, out={out})")
 
+    def sce_binary(self, ins, z, zx, n, dt):
+        """Two classes, loss unused (only its gradient): softmax(z) is [1 − p, p] with p = σ(z₁ − z₀), one
+        exp per row instead of two, and no row maximum or row sum (the binary case of softmax)."""
+        probs = self.scratch(f"p{z.n}", (n, 2), dt)
+        t = self.scratch(f"t{z.n}", (n,), dt)
+        self.once(f"{probs}_c0", f"{probs}[:, 0]")
+        self.once(f"{probs}_c1", f"{probs}[:, 1]")
+        c0, c1 = self.column(z, zx, 0), self.column(z, zx, 1)
+        cap, one = self.number(ops.EXP_CAP[np.dtype(dt).type], dt), self.number(1, dt)
+        self.body += [f"np.subtract({c0}, {c1}, out={t})", f"np.minimum({t}, {cap}, out={t})",
+                      f"np.exp({t}, out={t})", f"np.add({t}, {one}, out={t})",
+                      f"np.reciprocal({t}, out={probs}_c1)"]
+        self.buffer(ins.out)                        # (the loss itself is never read)
+        self.sce_scratch[z.n] = ("binary", probs, one, ins.ins[1].n)
+
     def probs(self, ins):
         z = ins.ins[0]
+        if self.sce_scratch[z.n][0] == "binary":
+            _, probs, one, _ = self.sce_scratch[z.n]
+            self.expr[ins.out.n] = probs
+            self.persistent.add(ins.out.n)
+            self.binary_probs[ins.out.n] = probs
+            users = self.users.get(ins.out.n, [])
+            if not (len(users) == 1 and self.fused.get(users[0]) == "minus_onehot"):
+                self.body.append(f"np.subtract({one}, {probs}_c1, out={probs}_c0)")
+            return
         e, s, _, _ = self.sce_scratch[z.n]
         out = self.buffer(ins.out)
         self.body.append(f"np.true_divide({e}, {s}_col, out={out})")
@@ -471,6 +516,11 @@ class Lowering:
         labels = self.producer[oh.n][1].ins[0]
         n, c = p.shape
         px = self.expr[p.n]
+        if p.n in self.binary_probs:                # [1 − p, p] − one_hot(y) = [−(p − y), p − y]
+            self.buffer(ins.out, like=p)
+            self.body += [f"np.subtract({px}_c1, {self.name(labels)}, out={px}_c1)",
+                          f"np.negative({px}_c1, out={px}_c0)"]
+            return
         sc = [k for k, val in getattr(self, "sce_scratch", {}).items() if val[3] == labels.n]
         if sc:
             flat = self.sce_scratch[sc[0]][2]
@@ -489,7 +539,7 @@ class Lowering:
             members, size = self.runs[i]
             flat = self.env_name_of_arena(i)
             scaled = self.scratch(f"scaled{i}", (size,), value.dtype)
-            self.body.append(f"np.multiply({flat}, {self.name(alpha)}, out={scaled})")
+            self.body.append(f"np.multiply({flat}, {self.operand(alpha, value.dtype)}, out={scaled})")
             self.in_run = {}
             for k in members:
                 t, val = self.instrs[k].ins[0], self.instrs[k].ins[1]
@@ -508,7 +558,7 @@ class Lowering:
             tmp = self.scratch(f"up{target.n}", target.shape, target.dtype) if hasattr(value, "n") and \
                 tuple(value.shape) == tuple(target.shape) else None
             if tmp is not None and value.dtype == target.dtype:
-                self.body.append(f"np.multiply({val}, {self.name(alpha)}, out={tmp})")
+                self.body.append(f"np.multiply({val}, {self.operand(alpha, value.dtype)}, out={tmp})")
                 val = tmp
             else:
                 val = f"({val} * {self.name(alpha)})"

@@ -65,8 +65,11 @@ def sigmoid_np(x):
     in float64 (−88 in float32), so −x is capped just below that: there sigmoid gives the smallest
     normal number (1e-308, 1e-38) instead of a denormal or 0 - far below what a gradient notices."""
     x = as_float(x)
-    cap = np.log(np.finfo(x.dtype).max) - 1
-    return 1 / (1 + np.exp(np.minimum(-x, cap)))
+    return 1 / (1 + np.exp(np.minimum(-x, EXP_CAP[x.dtype.type])))
+
+
+# The largest exponent e^t can take in each float type without overflowing (ln of its max, less 1).
+EXP_CAP = {t: np.log(np.finfo(t).max) - 1 for t in (np.float16, np.float32, np.float64, np.longdouble)}
 
 
 def softmax_np(x, axis):
@@ -645,7 +648,7 @@ class SoftmaxCrossEntropy(Function):
 
     Targets are integer labels of shape z.shape[:-1] (y is then their one-hot rows) or probability
     rows of z's shape. Fused: one stable pass forward (log_softmax subtracts the row maximum)."""
-    __slots__ = ("reduction", "labels", "n")
+    __slots__ = ("reduction", "labels", "n", "probs")
     name = "softmax_cross_entropy"
     rule = "softmax-CE: ŷ − y"
 
@@ -657,6 +660,7 @@ class SoftmaxCrossEntropy(Function):
                              f"got shape {z.shape}")
         target = np.asarray(target)
         logp = log_softmax_np(z, -1)
+        self.probs = np.exp(logp)                        # ŷ, kept for backward (the documents' probs)
         self.labels = target.shape == z.shape[:-1]
         if self.labels:
             check_labels(op, target, z.shape[-1])
@@ -671,12 +675,17 @@ class SoftmaxCrossEntropy(Function):
         self.reduction, self.n = reduction, losses.size
         return _reduce(losses, reduction)
 
+    def release(self):
+        super().release()
+        self.probs = None
+
     def backward(self, g, z, target, out):
         g = _spread(g, self.reduction, self.n)
         if self.reduction == "none":
             g = g.reshape(g.shape + (1,))                # one g per row, for every class
         y = one_hot(target, z.shape[-1], z.dtype) if self.labels else target
-        gz = (softmax(z, -1) - y) * g if self.needs[0] else None
+        probs = softmax(z, -1) if isinstance(z, Tensor) else self.probs     # (recorded on Tensors)
+        gz = (probs - y) * g if self.needs[0] else None
         gt = -log_softmax(z, -1) * g if self.needs[1] else None
         return gz, gt
 

@@ -409,7 +409,7 @@ class Tensor:
             self._refuse_inplace(op)
         value = other._data if isinstance(other, Tensor) else _fn.as_constant(other, op)
         if type(alpha) is not int or alpha != 1:
-            value = value * alpha if isinstance(value, (int, float)) else np.multiply(value, alpha)
+            value = value * alpha
         try:
             if ufunc is None:
                 self._data[...] = value
