@@ -25,8 +25,8 @@ from .losses import (MSE, BCEWithLogits, CrossEntropyCost, Loss, QuadraticCost, 
                      l1_penalty, l2_penalty)
 from .module import Module, Parameter
 from .optim import SGD, Adam, Annealing, ExponentialDecay, Optimizer, Schedule, StepDecay
-from .spec import build_training, from_spec, load_spec, validate_spec
-from .train import History, TrainingSetup, accuracy, fit
+from .spec import from_spec, load_spec, validate_spec
+from .train import History, TrainingSetup, accuracy, build_training, fit
 
 __all__ = [
     "Module", "Parameter",

@@ -92,3 +92,10 @@ class LoadError(TinygradError, ValueError):
                 shown.append(f"... and {len(self.problems) - PROBLEM_LIMIT} more")
             text = f"{head}: {len(self.problems)} problems:\n" + "\n".join(f"  - {p}" for p in shown)
         super().__init__(text)
+
+
+class DoubleActivationWarning(UserWarning):
+    """The network's last layer applies an activation that its loss applies again: a Softmax before
+    SoftmaxCrossEntropy, a Sigmoid before BCEWithLogits or CrossEntropyCost. Training still runs, but
+    on squashed outputs (softmax of probabilities), so it learns slowly and reaches a worse fit.
+    fit() warns with it, and so do specs (nn.validate_spec) and the command line."""

@@ -35,6 +35,7 @@ import numpy as np
 
 from tinygrad_edu import NotRegularFileError, atomic_write, open_regular
 
+from . import module as _module
 from .errors import LoadError, SpecError, parsing, printable
 from .spec import MAX_LAYERS, MAX_SPEC_BYTES, from_spec, parameter_shapes, parse_spec_json, validate_spec
 
@@ -318,3 +319,6 @@ def load_weights(model, path):
         arrays = archive.arrays(expected)
     model.load_state_dict(arrays)
     return model
+
+
+_module._model_files["save"] = save        # model.save(path) calls this (nn/module.py)

@@ -26,7 +26,8 @@ import numbers
 
 import numpy as np
 
-from tinygrad_edu import ArgumentError, Tensor, capturing, guard, name_scope, no_grad, scopes_recording
+from tinygrad_edu import (ArgumentError, DTypeError, Tensor, capturing, guard, name_scope, no_grad,
+                          scopes_recording)
 
 from .errors import LoadError, SpecError
 
@@ -48,6 +49,8 @@ class Parameter(Tensor):
 
 
 IncompatibleKeys = collections.namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+
+_model_files = {}    # {"save": nn.io.save}: nn.io registers it, so this base class imports no floor above
 
 _structure = [0]     # counts assignments of modules/parameters to any module: a compiled step that
                      # called a model is captured again when its structure may have changed
@@ -206,7 +209,6 @@ class Module:
         is a probability) and 0 otherwise (the output is a logit).
         batch_size: run the rows in chunks of this size (None: all at once).
         """
-        from .train import predicted_classes, run_batches
         out = run_batches(self, X, batch_size)
         if threshold is None:
             threshold = self.output_threshold()
@@ -286,8 +288,9 @@ class Module:
     def save(self, path, spec=None):
         """Write the weights and the spec to one .npz file, atomically; nn.load(path) reads it back.
         spec: a full spec (with loss/optimizer/training sections) to store instead of to_spec()."""
-        from .io import save
-        save(self, path, spec=spec)
+        if _model_files.get("save") is None:
+            raise ArgumentError("Module.save: import nn (nn.io writes model files)")
+        _model_files["save"](self, path, spec=spec)
 
     # -- presentation ------------------------------------------------------------------------------
     def extra_repr(self):
@@ -351,3 +354,52 @@ def check_positive_int(value, what):
     return int(value)
 
 
+# -- running a model without a graph (Module.predict, and fit's measurements) ------------------------
+
+def _values(x, what):
+    arr = x.data if isinstance(x, Tensor) else np.asarray(x)
+    if arr.dtype.kind not in "biuf":
+        raise DTypeError(f"{what}: expected numbers, got dtype {arr.dtype}")
+    return arr
+
+
+def predicted_classes(output, threshold=0.5):
+    """Class labels from network outputs: argmax over the last axis when there are several outputs
+    per row, otherwise 1 where the output is above `threshold` (0.5 for probabilities, 0 for logits)."""
+    out = _values(output, "predicted_classes")
+    if out.ndim >= 2 and out.shape[-1] > 1:
+        return out.argmax(axis=-1)
+    if out.ndim >= 2:
+        out = out[..., 0]                        # (N, 1) -> (N,)
+    return (out > threshold).astype(np.int64)
+
+
+def _param_dtype(model):
+    """The float dtype shared by all the model's parameters, or None."""
+    dtypes = {p.dtype for p in model.parameters()} if isinstance(model, Module) else set()
+    return dtypes.pop() if len(dtypes) == 1 else None
+
+
+def as_inputs(X, model, what="X"):
+    """X as a float ndarray in the model's parameter dtype (so float32 models stay float32)."""
+    arr = _values(X, what)
+    dtype = _param_dtype(model) or (arr.dtype if arr.dtype.kind == "f" else np.dtype(np.float64))
+    return arr.astype(dtype, copy=False)
+
+
+def run_batches(model, X, batch_size=None):
+    """model(X) without recording a graph, optionally in chunks of batch_size rows; an ndarray."""
+    X = as_inputs(X, model)
+    with no_grad():
+        if batch_size is None or batch_size >= len(X):
+            return _values(model(Tensor(X)), "model output")
+        batch_size = _check_batch_size(batch_size, "predict")
+        parts = [_values(model(Tensor(X[i:i + batch_size])), "model output")
+                 for i in range(0, len(X), batch_size)]
+    return np.concatenate(parts)
+
+
+def _check_batch_size(batch_size, what):
+    if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size < 1:
+        raise ArgumentError(f"{what}: batch_size must be a positive integer or None, got {batch_size!r}")
+    return int(batch_size)

@@ -69,11 +69,10 @@ import numpy as np
 from tinygrad_edu import ArgumentError, NotRegularFileError, open_regular
 
 from . import init as _init
-from .errors import SpecError, parsing, printable
+from .errors import DoubleActivationWarning, SpecError, parsing, printable
 from .layers import ACTIVATIONS, Linear, Sequential, Softmax
 from .losses import LOSSES
 from .optim import OPTIMIZERS, SCHEDULES
-from .train import DoubleActivationWarning, TrainingSetup
 
 SPEC_VERSION = 1
 MAX_PARAMETERS = 50_000_000     # a spec asking for more is refused before anything is allocated
@@ -541,28 +540,3 @@ def build_optimizer(section, params):
 DEFAULT_LOSS = {"type": "SoftmaxCrossEntropy"}
 DEFAULT_OPTIMIZER = {"type": "SGD", "lr": 0.01}
 DEFAULT_EPOCHS = 100
-
-
-def build_training(spec, model=None, seed=None):
-    """Build everything a spec describes: a TrainingSetup(model, loss, optimizer, epochs, batch_size,
-    shuffle, seed), ready for `setup.fit(train_data, eval_data=None)`.
-
-    spec: a dict or the path of a .json file. model: train this existing model (its parameters go to
-    the optimizer) instead of building one from the spec's layers. seed: weight seed for the model
-    built here (see from_spec). Missing sections get the defaults listed in the module docstring."""
-    spec, source = _resolve(spec)
-    if model is None:
-        with warnings.catch_warnings():                     # _resolve has warned about this spec already
-            warnings.simplefilter("ignore", DoubleActivationWarning)
-            model = from_spec(spec, seed=seed)
-    try:
-        loss = build_loss(spec.get("loss", DEFAULT_LOSS))
-        optimizer = build_optimizer(spec.get("optimizer", DEFAULT_OPTIMIZER), model.parameters())
-    except SpecError as e:
-        if source is None:
-            raise
-        raise SpecError(e.reason, e.path, source) from None
-    training = spec.get("training", {})
-    return TrainingSetup(model, loss, optimizer, epochs=training.get("epochs", DEFAULT_EPOCHS),
-                         batch_size=training.get("batch_size"), shuffle=training.get("shuffle", True),
-                         seed=training.get("seed"))

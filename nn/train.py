@@ -22,28 +22,12 @@ import numpy as np
 import tinygrad_edu as te
 from tinygrad_edu import ArgumentError, DTypeError, LabelError, ShapeError, Tensor, no_grad
 
-from .module import Module
+from .errors import DoubleActivationWarning
+from .module import Module, _check_batch_size, _param_dtype, _values, as_inputs, predicted_classes, run_batches
+from .spec import DEFAULT_EPOCHS, DEFAULT_LOSS, DEFAULT_OPTIMIZER, _resolve, build_loss, build_optimizer, from_spec
 
 
-# -- predictions and accuracy -------------------------------------------------------------------------
-
-def _values(x, what):
-    arr = x.data if isinstance(x, Tensor) else np.asarray(x)
-    if arr.dtype.kind not in "biuf":
-        raise DTypeError(f"{what}: expected numbers, got dtype {arr.dtype}")
-    return arr
-
-
-def predicted_classes(output, threshold=0.5):
-    """Class labels from network outputs: argmax over the last axis when there are several outputs
-    per row, otherwise 1 where the output is above `threshold` (0.5 for probabilities, 0 for logits)."""
-    out = _values(output, "predicted_classes")
-    if out.ndim >= 2 and out.shape[-1] > 1:
-        return out.argmax(axis=-1)
-    if out.ndim >= 2:
-        out = out[..., 0]                        # (N, 1) -> (N,)
-    return (out > threshold).astype(np.int64)
-
+# -- accuracy -------------------------------------------------------------------------
 
 def target_classes(target):
     """Class labels from targets: integer labels as they are, one-hot/probability rows by argmax,
@@ -73,31 +57,6 @@ def accuracy(output, target, threshold=0.5):
     if pred.size == 0:
         raise ArgumentError("accuracy: no examples")
     return float(np.mean(pred == true))
-
-
-def _param_dtype(model):
-    """The float dtype shared by all the model's parameters, or None."""
-    dtypes = {p.dtype for p in model.parameters()} if isinstance(model, Module) else set()
-    return dtypes.pop() if len(dtypes) == 1 else None
-
-
-def as_inputs(X, model, what="X"):
-    """X as a float ndarray in the model's parameter dtype (so float32 models stay float32)."""
-    arr = _values(X, what)
-    dtype = _param_dtype(model) or (arr.dtype if arr.dtype.kind == "f" else np.dtype(np.float64))
-    return arr.astype(dtype, copy=False)
-
-
-def run_batches(model, X, batch_size=None):
-    """model(X) without recording a graph, optionally in chunks of batch_size rows; an ndarray."""
-    X = as_inputs(X, model)
-    with no_grad():
-        if batch_size is None or batch_size >= len(X):
-            return _values(model(Tensor(X)), "model output")
-        batch_size = _check_batch_size(batch_size, "predict")
-        parts = [_values(model(Tensor(X[i:i + batch_size])), "model output")
-                 for i in range(0, len(X), batch_size)]
-    return np.concatenate(parts)
 
 
 # -- History ------------------------------------------------------------------------------------------
@@ -239,12 +198,6 @@ def _progress_note(history):
 
 # -- fit ----------------------------------------------------------------------------------------------
 
-def _check_batch_size(batch_size, what):
-    if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size < 1:
-        raise ArgumentError(f"{what}: batch_size must be a positive integer or None, got {batch_size!r}")
-    return int(batch_size)
-
-
 def _arrays(data, what, model):
     """(X, y) ndarrays from a pair, with matching lengths."""
     if not isinstance(data, (tuple, list)) or len(data) != 2:
@@ -296,13 +249,6 @@ def _metric_list(metrics):
             raise ArgumentError(f"fit: unknown metric {m!r} (expected 'loss', 'accuracy' or a function "
                                 "f(output, target) -> number)")
     return out
-
-
-class DoubleActivationWarning(UserWarning):
-    """The network's last layer applies an activation that its loss applies again: a Softmax before
-    SoftmaxCrossEntropy, a Sigmoid before BCEWithLogits or CrossEntropyCost. Training still runs, but
-    on squashed outputs (softmax of probabilities), so it learns slowly and reaches a worse fit.
-    fit() warns with it, and so do specs (nn.validate_spec) and the command line."""
 
 
 def _warn_double_activation(model, loss_fn):
@@ -541,3 +487,28 @@ class TrainingSetup:
         """fit(model, loss, optimizer, train_data, eval_data=..., **settings) with overrides applied."""
         return fit(self.model, self.loss, self.optimizer, train_data, eval_data=eval_data,
                    **{**self.settings, **overrides})
+
+
+def build_training(spec, model=None, seed=None):
+    """Build everything a spec describes: a TrainingSetup(model, loss, optimizer, epochs, batch_size,
+    shuffle, seed), ready for `setup.fit(train_data, eval_data=None)`.
+
+    spec: a dict or the path of a .json file. model: train this existing model (its parameters go to
+    the optimizer) instead of building one from the spec's layers. seed: weight seed for the model
+    built here (see from_spec). Missing sections get the defaults listed in the module docstring."""
+    spec, source = _resolve(spec)
+    if model is None:
+        with warnings.catch_warnings():                     # _resolve has warned about this spec already
+            warnings.simplefilter("ignore", DoubleActivationWarning)
+            model = from_spec(spec, seed=seed)
+    try:
+        loss = build_loss(spec.get("loss", DEFAULT_LOSS))
+        optimizer = build_optimizer(spec.get("optimizer", DEFAULT_OPTIMIZER), model.parameters())
+    except SpecError as e:
+        if source is None:
+            raise
+        raise SpecError(e.reason, e.path, source) from None
+    training = spec.get("training", {})
+    return TrainingSetup(model, loss, optimizer, epochs=training.get("epochs", DEFAULT_EPOCHS),
+                         batch_size=training.get("batch_size"), shuffle=training.get("shuffle", True),
+                         seed=training.get("seed"))
