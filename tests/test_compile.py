@@ -557,6 +557,19 @@ def test_a_closure_number_is_guarded():
     close(W.data, np.ones(2) * 0.8 * (1 - 2 * 0.5))
 
 
+def test_a_tensor_rebound_in_the_closure_is_captured_anew():
+    W = Tensor(np.ones(2), requires_grad=True)
+    shift = Tensor(np.zeros(2))
+
+    def step(x):
+        return (x * W + shift).sum()
+    c = te.compile(step)
+    assert c(np.ones(2)).item() == 2.0
+    shift = Tensor(np.full(2, 10.0))  # noqa: F841 (read through the closure)
+    assert c(np.ones(2)).item() == 22.0
+    assert "shift" in c.misses[-1]
+
+
 def test_grad_mode_is_part_of_the_signature():
     W = Tensor(np.ones(2), requires_grad=True)
     c = te.compile(lambda x: (x * W).sum())

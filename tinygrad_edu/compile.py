@@ -370,7 +370,8 @@ def _signature(args):
 
 def _free_values(fn):
     """(name, value) of the globals and closure variables fn's code reads that are Python numbers,
-    strings or arrays: baked into a capture, so guarded by value (numbers) or identity (arrays)."""
+    strings, arrays or Tensors: baked into a capture, so guarded by value (numbers, strings) or by
+    identity (arrays, Tensors: `x = other_tensor` between calls means a new capture)."""
     code = getattr(fn, "__code__", None)
     if code is None:
         return []
@@ -387,7 +388,7 @@ def _free_values(fn):
             value = get()
         except ValueError:                   # an empty cell
             continue
-        if isinstance(value, (bool, int, float, str)) or isinstance(value, np.ndarray):
+        if isinstance(value, (bool, int, float, str, np.ndarray, Tensor)):
             out.append((name, get, value))
     return out
 
@@ -457,7 +458,7 @@ class Capture:
             lines.append(f"if (r{k}._grad is None) is not {was_none}: return MISS")
         for k, (name, get, value) in enumerate(self.free):
             env[f"get{k}"], env[f"fv{k}"], env[f"ft{k}"] = get, value, type(value)
-            if isinstance(value, np.ndarray):
+            if isinstance(value, (np.ndarray, Tensor)):
                 lines.append(f"if get{k}() is not fv{k}: return MISS")
             else:
                 lines += [f"v = get{k}()", f"if type(v) is not ft{k} or v != fv{k}: return MISS"]
@@ -497,7 +498,7 @@ class Capture:
                 return "a .grad the step reads was None at the capture and is not now (or the reverse)"
         for name, get, value in self.free:
             now = get()
-            if now is not value and not (type(now) is type(value) and not isinstance(now, np.ndarray)
+            if now is not value and not (type(now) is type(value) and not isinstance(now, (np.ndarray, Tensor))
                                          and now == value):
                 return f"the value of {name!r}, which the step reads, changed"
         for why, check in self.guards:
