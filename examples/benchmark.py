@@ -791,7 +791,6 @@ def main(argv=None):
     for name, makers, steps in workloads:
         samples_ = run_workload(name, makers, steps, repeats)
         ref_name = next(iter(makers))
-        ref = statistics.median(samples_[ref_name])
         res = results["workloads"][name] = {}
         for c, v in samples_.items():
             med, lo, hi = _spread(v)

@@ -22,8 +22,9 @@ import numpy as np
 import tinygrad_edu as te
 from tinygrad_edu import ArgumentError, DTypeError, LabelError, ShapeError, Tensor, no_grad
 
-from .errors import DoubleActivationWarning
-from .module import Module, _check_batch_size, _param_dtype, _values, as_inputs, predicted_classes, run_batches
+from .errors import DoubleActivationWarning, SpecError
+from .module import Module, _check_batch_size, _param_dtype, _values, as_inputs, predicted_classes  # noqa: F401
+from .module import run_batches  # noqa: F401  (nn.train.run_batches, as before)
 from .spec import DEFAULT_EPOCHS, DEFAULT_LOSS, DEFAULT_OPTIMIZER, _resolve, build_loss, build_optimizer, from_spec
 
 

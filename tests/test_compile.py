@@ -623,6 +623,23 @@ def test_detect_anomaly_runs_the_step_eagerly():
     assert c.captures == {}
 
 
+def test_the_label_check_stays_in_the_replay_and_runs_before_any_update():
+    X, y = moons()
+    step, ps = doc000_step()
+    c = te.compile(step)
+    c(X, y)
+    before = [p.data.copy() for p in ps]
+    bad = y.copy()
+    bad[-1] = 2                                             # a class the 2-way net does not have
+    with pytest.raises(te.LabelError, match="label 2 at position 199"):
+        c(X, bad)
+    for p, b in zip(ps, before):
+        np.testing.assert_array_equal(p.data, b)
+    bad[-1] = -1
+    with pytest.raises(te.LabelError, match="label -1"):
+        c(X, bad)
+
+
 # ---------------------------------------------------------------------------------------------------
 # What cannot be captured: TraceError at the capture, naming the line and the fix
 
@@ -665,6 +682,16 @@ def test_setitem_and_create_graph_are_refused():
         te.grad((W * x).sum(), W, create_graph=True)
     with pytest.raises(TraceError, match="create_graph"):
         te.compile(step)(np.ones(2))
+
+
+def test_an_argument_aliasing_a_parameter_is_refused():
+    W = Tensor(np.ones(2), requires_grad=True)
+
+    def step(x):
+        return (Tensor(x) * W).sum()
+    with pytest.raises(TraceError, match="pass a copy"):
+        te.compile(step)(W.data)
+    assert te.compile(step)(np.array(W.data)).item() == 2.0
 
 
 def test_decisions_on_a_traced_float_are_refused():

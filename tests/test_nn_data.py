@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nn.data import (DataLoader, DatasetNotFoundError, IDXError, MissingDependencyError, load_digits,
+from nn.data import (DataLoader, DatasetNotFoundError, IDXError, load_digits,
                      load_mnist, make_moons, make_spiral, make_xor, minibatches, one_hot, read_idx,
                      train_test_split)
 from tinygrad_edu import ArgumentError, DTypeError, LabelError, ShapeError, TinygradError

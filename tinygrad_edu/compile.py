@@ -210,6 +210,9 @@ class Tracer:
             return a._value
         if isinstance(a, Tensor):
             v = self.by_tensor.get(id(a)) or self.by_array.get(id(a._data))
+            if v is not None and v.kind == "input" and id(a) not in self.by_tensor and a._requires_grad:
+                raise self.error("an argument that is the data of a tensor the step also uses",
+                                 "pass a copy of the array (np.array(x)), or use the tensor itself")
             if v is None:
                 v = self.new_value("external", a.shape, a.dtype, a._data, hint=a.name)
                 self.externals.append((a, a._data))
