@@ -25,18 +25,13 @@ from .files import atomic_write  # noqa: F401
 from .compile import CompiledStep, capturing, compile, guard, per_step  # noqa: F401
 from .gradcheck import GradcheckReport, gradcheck, gradgradcheck, numerical_gradient  # noqa: F401
 from .numpy_api import NotDifferentiableError  # noqa: F401
+from .functions import *  # noqa: F401,F403  (te.zeros, te.cat, te.maximum, te.sin, ...: see functions.py)
+from . import functions as _functions
 from .backprop_check import BackpropError, BackpropReport, check_backprop  # noqa: F401
 from .viz import (BackwardExplanation, ContributionRecord, GraphvizNotFound, StepRecord,  # noqa: F401
                   draw_graph, explain_backward, format_graph, print_graph, to_dot)
 
 __version__ = "0.1.0"
-
-
-def where(cond, x, y):
-    """x where cond is true, else y (NumPy's np.where; np.where on Tensors calls it). Gradients flow
-    to x and y; cond is a constant."""
-    from .ops import Where
-    return Where.apply(cond, x, y)
 
 
 def softmax_cross_entropy(logits, target, reduction="mean"):
@@ -64,10 +59,11 @@ __all__ = [
     "backward", "grad", "toposort", "BackwardStep", "Contribution",
     "gradcheck", "gradgradcheck", "numerical_gradient", "GradcheckReport", "atomic_write",
     "check_backprop", "BackpropReport", "BackpropError",
-    "softmax_cross_entropy", "binary_cross_entropy_with_logits", "mse", "where",
+    "softmax_cross_entropy", "binary_cross_entropy_with_logits", "mse",
     "to_dot", "draw_graph", "format_graph", "print_graph", "explain_backward",
     "BackwardExplanation", "StepRecord", "ContributionRecord", "GraphvizNotFound",
     "TinygradError", "ShapeError", "IndexOutOfRange", "DTypeError", "LabelError", "ArgumentError",
     "GraphError", "AnomalyError", "GradcheckError", "TraceError", "NotDifferentiableError", "__version__",
     "compile", "CompiledStep", "per_step", "guard", "capturing",
+    *_functions.__all__,
 ]
