@@ -20,7 +20,7 @@ from .modes import (detect_anomaly, enable_grad, is_grad_enabled, name_scope, no
                     record_scopes, scopes_recording, set_grad_enabled)
 from .function import Function  # noqa: F401
 from .autograd import BackwardStep, Contribution, backward, toposort  # noqa: F401
-from .functional import grad  # noqa: F401
+from .functional import grad, hessian, hvp, jacobian, jvp, vhp, vjp  # noqa: F401
 from .files import atomic_write  # noqa: F401
 from .compile import CompiledStep, capturing, compile, guard, per_step  # noqa: F401
 from .gradcheck import GradcheckReport, gradcheck, gradgradcheck, numerical_gradient  # noqa: F401
@@ -65,5 +65,5 @@ __all__ = [
     "TinygradError", "ShapeError", "IndexOutOfRange", "DTypeError", "LabelError", "ArgumentError",
     "GraphError", "AnomalyError", "GradcheckError", "TraceError", "NotDifferentiableError", "__version__",
     "compile", "CompiledStep", "per_step", "guard", "capturing",
-    *_functions.__all__,
+    "vjp", "jvp", "jacobian", "hessian", "hvp", "vhp", *_functions.__all__,
 ]
