@@ -28,6 +28,7 @@ from .module import Module, Parameter
 from .optim import SGD, Adam, Annealing, ExponentialDecay, Optimizer, Schedule, StepDecay
 from .spec import build_training, from_spec, load_spec, validate_spec
 from .train import History, TrainingSetup, accuracy, fit
+from .torch_bridge import TorchNotInstalled, from_torch, to_torch, torch_code
 
 __all__ = [
     "Module", "Parameter",
@@ -41,6 +42,7 @@ __all__ = [
     "from_spec", "validate_spec", "load_spec", "build_training",
     "save", "load", "save_weights", "load_weights", "read_spec",
     "init", "manual_seed", "SpecError", "LoadError",
+    "to_torch", "from_torch", "torch_code", "TorchNotInstalled",
 ]
 
 
