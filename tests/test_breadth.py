@@ -482,3 +482,13 @@ def test_a_failed_op_changes_nothing():
         te.cat([a, b], dim=0)
     assert a.grad is None and b.grad is None and a.is_leaf
     np.testing.assert_array_equal(a.data, np.ones((2, 3)))
+
+
+def test_star_import_keeps_pythons_built_ins():
+    """te.sum, te.max, te.min and te.abs exist, but `from tinygrad_edu import *` must not replace the
+    built-ins sum, max, min and abs in the importer's namespace."""
+    ns = {}
+    exec("from tinygrad_edu import *\nresult = (sum([1, 2]), max(3, 4), min(3, 4), abs(-2))", ns)
+    assert ns["result"] == (3, 4, 3, 2)
+    assert "cat" in ns and "sin" in ns and "einsum" in ns
+    assert te.sum(A, dim=0).shape == (4,) and te.max(A).item() == A.max() and te.abs(-A).data[0, 0] == abs(A[0, 0])

@@ -67,3 +67,8 @@ __all__ = [
     "compile", "CompiledStep", "per_step", "guard", "capturing",
     "vjp", "jvp", "jacobian", "hessian", "hvp", "vhp", *_functions.__all__,
 ]
+
+
+# te.sum(x), te.max(x), te.min(x), te.abs(x): function forms named like Python's built-ins, so they are
+# not in __all__ (`from tinygrad_edu import *` keeps the built-ins). Imported last: nothing above calls them.
+from .functions import abs, max, min, sum  # noqa: E402,F401

@@ -310,10 +310,13 @@ def _function_form(name):
 
 
 for _name in _FUNCTION_FORMS:
-    globals()[_name] = _function_form(_name)
+    globals()[_name] = _function_form(_name)       # (this module must not call the built-in sum/max/...)
 del _name
 
+# te.sum, te.max, te.min and te.abs exist, but are left out of __all__: `from tinygrad_edu import *`
+# must not hide Python's built-ins of the same names.
+_BUILTIN_NAMES = ("abs", "sum", "max", "min")
 __all__ = ["zeros", "ones", "full", "zeros_like", "ones_like", "full_like", "arange", "linspace",
            "eye", "rand", "randn", "manual_seed", "default_generator", "dropout", "concatenate", "cat",
            "stack", "hstack", "vstack", "split", "chunk", "where", "maximum", "minimum", "einsum",
-           "tensordot", "outer", "pad", *_FUNCTION_FORMS]
+           "tensordot", "outer", "pad", *(n for n in _FUNCTION_FORMS if n not in _BUILTIN_NAMES)]

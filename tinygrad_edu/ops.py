@@ -780,8 +780,9 @@ class Transpose(Function):
     saves_inputs = False
 
     def forward(self, x, axes=None):
-        self.axes = axes
-        return x.transpose(axes)
+        out = x.transpose(axes)
+        self.axes = None if axes is None else tuple(a % x.ndim for a in axes)   # (−1: the last axis)
+        return out
 
     def backward(self, g, x, out):
         return g.transpose(None if self.axes is None else tuple(np.argsort(self.axes)))
