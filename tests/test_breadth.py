@@ -492,3 +492,15 @@ def test_star_import_keeps_pythons_built_ins():
     assert ns["result"] == (3, 4, 3, 2)
     assert "cat" in ns and "sin" in ns and "einsum" in ns
     assert te.sum(A, dim=0).shape == (4,) and te.max(A).item() == A.max() and te.abs(-A).data[0, 0] == abs(A[0, 0])
+
+
+def test_zero_dimensional_and_device_corner_cases():
+    s = Tensor(2.0, requires_grad=True)
+    for f in (lambda t: t.pad(1), lambda t: t.flip(), lambda t: t.squeeze(), lambda t: t.cumsum(), lambda t: t.prod(),
+              lambda t: t.tile(3), lambda t: t.expand(3), lambda t: te.stack([t, t]), lambda t: te.einsum(",->", t, t)):
+        assert te.gradcheck(f, [s]).ok
+    assert s.pad(1).shape == np.pad(np.array(2.0), 1).shape == ()
+    with pytest.raises(ShapeError, match="pad: pad_width .* does not give a \\(before, after\\) pair"):
+        Tensor(A).pad(((1, 2, 3),))
+    with pytest.raises(ArgumentError, match="to: tinygrad_edu computes with NumPy, on the CPU only"):
+        Tensor(A).to("cuda")

@@ -739,6 +739,8 @@ class Tensor:
             target = target.dtype
         if isinstance(target, str) and target in ("cpu", "cpu:0"):
             return self
+        if isinstance(target, str) and target.split(":")[0] in ("cuda", "mps", "xpu", "meta"):
+            raise ArgumentError(f"to: tinygrad_edu computes with NumPy, on the CPU only; got device {target!r}")
         return self if np.dtype(numeric_dtype(target, "to")) == self.dtype else self.astype(target)
 
     def numel(self):
@@ -905,9 +907,16 @@ class Tensor:
         """Surround with a constant: pad_width as NumPy's np.pad takes it - one (before, after) pair per
         axis, one pair for every axis, or one number. (PyTorch's F.pad lists the LAST axis first:
         nn.functional.pad takes that form.)"""
-        widths = np.broadcast_to(np.asarray(pad_width), (self.ndim, 2)) if self.ndim else np.zeros((0, 2))
+        widths = np.asarray(pad_width)
         if widths.dtype.kind not in "iu" or (widths < 0).any():
             raise ArgumentError(f"pad: pad_width must hold non-negative integers, got {pad_width!r}")
+        if self.ndim == 0:
+            return self.clone()                         # a number has no sides to pad
+        try:
+            widths = np.broadcast_to(widths, (self.ndim, 2))
+        except ValueError:
+            raise ShapeError(f"pad: pad_width {pad_width!r} does not give a (before, after) pair for each axis of "
+                             f"a tensor of shape {self.shape}") from None
         return _ops.Pad.apply(self, pad_width=tuple((int(a), int(b)) for a, b in widths), value=value)
 
     def tril(self, k=0, *, diagonal=None):
