@@ -48,6 +48,8 @@ def test_dim_and_keepdim_mean_axis_and_keepdims(name):
 def test_giving_both_axis_and_dim_is_refused():
     with pytest.raises(ArgumentError, match="sum: give axis= .* or dim="):
         Tensor(A).sum(axis=0, dim=1)
+    with pytest.raises(ArgumentError, match="max: give axis= .* or dim="):
+        Tensor(A).max(axis=0, dim=1)
 
 
 def test_max_and_min_with_dim_return_values_and_indices_as_in_pytorch():

@@ -513,10 +513,12 @@ class Tensor:
     # -- reductions ----------------------------------------------------------------------------------
     # NumPy's axis=/keepdims= and PyTorch's dim=/keepdim= are both accepted.
     def sum(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        """Σ over axis (None: everything); the gradient spreads g back over the summed axes."""
         axis, keepdims = _pick("sum", axis, dim, keepdims, keepdim)
         return _ops.Sum.apply(self, axis=axis, keepdims=keepdims)
 
     def mean(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        """The average over axis (None: everything)."""
         axis, keepdims = _pick("mean", axis, dim, keepdims, keepdim)
         return _ops.Mean.apply(self, axis=axis, keepdims=keepdims)
 
@@ -527,6 +529,7 @@ class Tensor:
         if isinstance(axis, Tensor):
             return self.maximum(axis)
         if dim is not None:
+            _pick("max", axis, dim)                  # (refuses axis= and dim= together)
             return self._with_indices("max", dim, keepdims if keepdim is None else keepdim)
         axis, keepdims = _pick("max", axis, dim, keepdims, keepdim)
         return _ops.Max.apply(self, axis=axis, keepdims=keepdims)
@@ -536,6 +539,7 @@ class Tensor:
         if isinstance(axis, Tensor):
             return self.minimum(axis)
         if dim is not None:
+            _pick("min", axis, dim)                  # (refuses axis= and dim= together)
             return self._with_indices("min", dim, keepdims if keepdim is None else keepdim)
         return -((-self).max(*_pick("min", axis, dim, keepdims, keepdim)))
 
@@ -544,6 +548,7 @@ class Tensor:
         return self.max(*_pick("amax", axis, dim, keepdims, keepdim))
 
     def amin(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        """The minimum values (PyTorch's amin)."""
         return self.min(*_pick("amin", axis, dim, keepdims, keepdim))
 
     def _with_indices(self, kind, dim, keepdim):
@@ -623,15 +628,19 @@ class Tensor:
         return _ops.Expm1.apply(self)
 
     def sin(self):
+        """sin x; derivative cos x."""
         return _ops.Sin.apply(self)
 
     def cos(self):
+        """cos x; derivative −sin x."""
         return _ops.Cos.apply(self)
 
     def tan(self):
+        """tan x; derivative 1 + tan² x."""
         return _ops.Tan.apply(self)
 
     def erf(self):
+        """The Gaussian error function (GELU uses it)."""
         return _ops.Erf.apply(self)
 
     def tanh(self):
@@ -760,17 +769,22 @@ class Tensor:
         return self - (other if type(alpha) is int and alpha == 1 else other * alpha)
 
     def mul(self, other):
+        """self * other (the method spellings of PyTorch and early tinygrad)."""
         return self * other
 
     def div(self, other):
+        """self / other."""
         return self / other
 
     def pow(self, exponent):
+        """self ** exponent."""
         return self ** exponent
 
     def neg(self):
+        """−self."""
         return -self
 
+    # comparisons as methods: boolean tensors without a graph, like the operators
     def eq(self, other):
         return self == other
 
@@ -800,6 +814,7 @@ class Tensor:
         return self.reshape(*shape)
 
     def view_as(self, other):
+        """Reshaped to other's shape."""
         return self.reshape(other.shape)
 
     reshape_as = view_as
@@ -867,6 +882,7 @@ class Tensor:
         return self.broadcast_to(shape)
 
     def expand_as(self, other):
+        """Broadcast to other's shape."""
         return self.broadcast_to(other.shape)
 
     def squeeze(self, axis=None, *, dim=None):
