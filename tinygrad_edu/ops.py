@@ -102,8 +102,9 @@ def softmax_np(x, axis):
 def log_softmax_np(x, axis):
     x = as_float(x)
     shifted = x - x.max(axis=axis, keepdims=True, initial=-np.inf)
-    with np.errstate(divide="ignore"):      # log Σ = log 0 only over an empty axis (empty result)
-        return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+    if shifted.size == 0:                   # an empty axis (its log Σ would be log 0): nothing to do
+        return shifted
+    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
 
 
 def one_hot_np(labels, n, dtype):
