@@ -506,3 +506,42 @@ def test_zero_dimensional_and_device_corner_cases():
         Tensor(A).pad(((1, 2, 3),))
     with pytest.raises(ArgumentError, match="to: tinygrad_edu computes with NumPy, on the CPU only"):
         Tensor(A).to("cuda")
+
+
+class Cube(te.Function):
+    """A user's own op, with no code template in codegen: out = x³, dx = 3x² g."""
+
+    def forward(self, x, scale=1.0):
+        self.scale = scale
+        return scale * x ** 3
+
+    def backward(self, g, x, out):
+        return g * (3 * self.scale) * x * x
+
+
+def test_an_op_without_a_code_template_still_compiles():
+    rng = np.random.default_rng(6)
+
+    def make():
+        W = Tensor(np.random.default_rng(1).standard_normal((3, 2)), requires_grad=True)
+
+        def step(x):
+            loss = Cube.apply(Tensor(x) @ W, scale=0.5).sum()
+            W.grad = None
+            loss.backward()
+            with te.no_grad():
+                W.sub_(W.grad, alpha=0.01)
+            return loss
+        return step, W
+    (eager, We), (fn, Wc) = make(), make()
+    compiled = te.compile(fn)
+    X = rng.standard_normal((4, 3))
+    for _ in range(3):
+        np.testing.assert_allclose(compiled(X).data, eager(X).data, rtol=1e-12)
+    np.testing.assert_allclose(Wc.data, We.data, rtol=1e-12)
+    assert "forward(ops_Cube, " in compiled.source and "scale=0.5" in compiled.source
+    prog = compiled.last.program
+    outs, grads = prog.compile_readable(prog.namespace(copy_externals=True))(X)   # on copies of W
+    loss = compiled(X)                                                         # at the same W, for real
+    np.testing.assert_allclose(outs[0], loss.data, rtol=1e-12)
+    np.testing.assert_allclose(grads[0], Wc.grad.data, rtol=1e-12)

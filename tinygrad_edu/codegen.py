@@ -208,7 +208,19 @@ def render(ins, op, opts, arg):
              ops.MSE: "mse"}
     if op in names:
         return f"{names[op]}({arg(0, 0)}, {arg(1, 0)}{_options([('reduction', opts.get('reduction', 'mean'), 'mean')])})", ATOM
-    raise NotImplementedError(f"te.compile: no code template for the op {op.name!r}")
+    return _generic(ins, op, opts, arg)
+
+
+def _generic(ins, op, opts, arg):
+    """An op with no template of its own (a user's Function subclass, say): its forward, named."""
+    def text(v):
+        if isinstance(v, _Ref):
+            return v.text
+        if isinstance(v, tuple):
+            return "(" + ", ".join(text(i) for i in v) + ("," if len(v) == 1 else "") + ")"
+        return _literal(v) if not isinstance(v, str) else repr(v)
+    parts = [arg(i, 0) for i in range(len(ins))] + [f"{k}={text(v)}" for k, v in opts.items()]
+    return f"forward(ops_{op.__name__}, {', '.join(parts)})", ATOM
 
 
 def _shape(shape):
@@ -250,7 +262,7 @@ class _Ref:
 # Names
 
 
-_RESERVED = set(KERNELS) | {"np", "step", "grads", "rng", "rng2", "rng3"} | set(keyword.kwlist) | {"sum", "max", "min", "abs", "len"}
+_RESERVED = set(KERNELS) | {"np", "step", "grads", "rng", "rng2", "rng3", "forward"} | set(keyword.kwlist) | {"sum", "max", "min", "abs", "len"}
 
 
 def _identifier(text):
@@ -602,6 +614,10 @@ class Program:
                 ns[self.names[v]] = v.source.copy() if copy_externals else v.source
         for name, gen in self.generators.values():  # the generators of random draws (te.randn, dropout)
             ns[name] = gen
+        ns["forward"] = _forward                    # ops without a template: forward(ops_Name, ...)
+        for ins in self.capture.instrs:
+            if ins.kind == "op":
+                ns[f"ops_{ins.op.__name__}"] = ins.op
         for k, fn in enumerate(self.capture.calls):
             ns[f"_call{k}"] = fn
         return ns
