@@ -545,3 +545,9 @@ def test_an_op_without_a_code_template_still_compiles():
     loss = compiled(X)                                                         # at the same W, for real
     np.testing.assert_allclose(outs[0], loss.data, rtol=1e-12)
     np.testing.assert_allclose(grads[0], Wc.grad.data, rtol=1e-12)
+
+
+def test_np_split_into_unequal_sections_is_a_shape_error():
+    with pytest.raises(ShapeError, match="np.split: 10 elements along axis 0 do not split into 3 equal sections"):
+        np.split(leaf(np.arange(10.0)), 3)
+    assert [p.shape for p in np.array_split(leaf(np.arange(10.0)), 3)] == [(4,), (3,), (3,)]

@@ -39,7 +39,7 @@ import inspect
 
 import numpy as np
 
-from .errors import TinygradError
+from .errors import ShapeError, TinygradError
 from .modes import is_grad_enabled
 from .tensor import Tensor
 
@@ -388,7 +388,8 @@ def _split(func, given):
     cuts = given["indices_or_sections"]
     if isinstance(cuts, (int, np.integer)):
         if func.__name__ == "split" and n % cuts:
-            raise TypeError(f"array split does not result in an equal division ({n} into {cuts})")
+            raise ShapeError(f"np.split: {n} elements along axis {axis} do not split into {cuts} equal sections "
+                             "(np.array_split allows unequal ones)")
         size, extra = divmod(n, cuts)
         sizes = [size + 1] * extra + [size] * (cuts - extra)
     else:
