@@ -16,28 +16,33 @@ spec.py (the declarative format) -> io.py (files) -> init.py (initializers) -> e
 Data sets live in nn.data (`from nn.data import make_moons`), plots in nn.plot, the documents'
 hand-written formulas in nn.reference: each imported only when asked for.
 """
-from . import init  # noqa: F401
+from . import functional, init  # noqa: F401
 from .errors import LoadError, SpecError
 from .init import manual_seed
 from .io import load, load_weights, read_spec, save, save_weights
-from .layers import MLP, Identity, Linear, ReLU, Sequential, Sigmoid, Softmax, Tanh
-from .losses import (MSE, BCEWithLogits, CrossEntropyCost, Loss, QuadraticCost, SoftmaxCrossEntropy,
-                     l1_penalty, l2_penalty)
+from .layers import (ELU, GELU, MLP, Dropout, Flatten, Identity, LeakyReLU, Linear, ReLU, Sequential, Sigmoid,
+                     SiLU, Softmax, Softplus, Tanh)
+from .losses import (MSE, BCEWithLogits, BCEWithLogitsLoss, CrossEntropyCost, CrossEntropyLoss, Loss, MSELoss,
+                     QuadraticCost, SoftmaxCrossEntropy, l1_penalty, l2_penalty)
 from .module import Module, Parameter
 from .optim import SGD, Adam, Annealing, ExponentialDecay, Optimizer, Schedule, StepDecay
 from .spec import from_spec, load_spec, validate_spec
 from .train import History, TrainingSetup, accuracy, build_training, fit
+from .torch_bridge import TorchNotInstalled, from_torch, to_torch, torch_code
 
 __all__ = [
     "Module", "Parameter",
     "Linear", "Tanh", "Sigmoid", "ReLU", "Identity", "Softmax", "Sequential", "MLP",
+    "LeakyReLU", "ELU", "GELU", "SiLU", "Softplus", "Flatten", "Dropout", "functional",
     "Loss", "SoftmaxCrossEntropy", "MSE", "QuadraticCost", "BCEWithLogits", "CrossEntropyCost",
+    "CrossEntropyLoss", "MSELoss", "BCEWithLogitsLoss",
     "l2_penalty", "l1_penalty",
     "Optimizer", "SGD", "Adam", "Schedule", "Annealing", "StepDecay", "ExponentialDecay",
     "fit", "History", "accuracy", "TrainingSetup",
     "from_spec", "validate_spec", "load_spec", "build_training",
     "save", "load", "save_weights", "load_weights", "read_spec",
     "init", "manual_seed", "SpecError", "LoadError",
+    "to_torch", "from_torch", "torch_code", "TorchNotInstalled",
 ]
 
 

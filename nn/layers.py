@@ -1,4 +1,4 @@
-"""Layers: Linear, the activation modules, Sequential and MLP.
+"""Layers: Linear, the activation modules, Flatten, Dropout, Sequential and MLP.
 
 Weight layout follows the documents: a batch of rows x (N, in) times W (in, out) plus b (out,),
 
@@ -12,9 +12,10 @@ import numbers
 
 import numpy as np
 
-from tinygrad_edu import ArgumentError, DTypeError, ShapeError, Tensor
+from tinygrad_edu import ArgumentError, DTypeError, ShapeError, Tensor, capturing, dropout, guard
 
 from . import init as _init
+from .errors import SpecError
 from .module import Module, Parameter, check_positive_int
 
 
@@ -189,6 +190,134 @@ class Softmax(Activation):
     def layer_spec(self):
         """{"type": "Softmax", "axis": ...}."""
         return {"type": "Softmax", "axis": self.axis}
+
+
+# -- layers from PyTorch's torch.nn (issue 14). Specs do not describe them (yet): their layer_spec says so.
+
+class _NotInSpecs:
+    """Mixin: a layer the spec format has no entry for."""
+
+    def layer_spec(self):
+        raise SpecError(f"{self.describe()} cannot be described by a spec yet (specs hold Linear and the "
+                        f"activations {', '.join(sorted(c.__name__ for c in ACTIVATIONS.values()))}); save "
+                        "the weights with nn.io.save_weights(model, path), or nn.to_torch(model)", path="layers")
+
+
+def _number(value, name, what, low=-np.inf, high=np.inf):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not low <= value <= high:
+        raise ArgumentError(f"{what}: {name} must be a number in [{low:g}, {high:g}], got {value!r}")
+    return float(value)
+
+
+class LeakyReLU(_NotInSpecs, Activation):
+    """x for x > 0, negative_slope · x otherwise (torch.nn.LeakyReLU); derivative 1 or negative_slope."""
+
+    def __init__(self, negative_slope=0.01):
+        self.negative_slope = _number(negative_slope, "negative_slope", "LeakyReLU")
+
+    def forward(self, x):
+        return Tensor.leaky_relu(_tensor(x), self.negative_slope)
+
+    def extra_repr(self):
+        return f"negative_slope={self.negative_slope}"
+
+
+class ELU(_NotInSpecs, Activation):
+    """x for x > 0, α(eˣ − 1) otherwise (torch.nn.ELU)."""
+
+    def __init__(self, alpha=1.0):
+        self.alpha = _number(alpha, "alpha", "ELU")
+
+    def forward(self, x):
+        return Tensor.elu(_tensor(x), self.alpha)
+
+    def extra_repr(self):
+        return f"alpha={self.alpha}"
+
+
+class GELU(_NotInSpecs, Activation):
+    """x · Φ(x), Φ the standard normal CDF (torch.nn.GELU); approximate='tanh' for the tanh form."""
+
+    def __init__(self, approximate="none"):
+        if approximate not in ("none", "tanh"):
+            raise ArgumentError(f"GELU: approximate must be 'none' or 'tanh', got {approximate!r}")
+        self.approximate = approximate
+
+    def forward(self, x):
+        return Tensor.gelu(_tensor(x), self.approximate)
+
+    def extra_repr(self):
+        return "" if self.approximate == "none" else f"approximate={self.approximate!r}"
+
+
+class SiLU(_NotInSpecs, Activation):
+    """x · σ(x) (torch.nn.SiLU, also called swish)."""
+
+    def forward(self, x):
+        return Tensor.silu(_tensor(x))
+
+
+class Softplus(_NotInSpecs, Activation):
+    """ln(1 + e^(βx)) / β, a smooth relu (torch.nn.Softplus, without its threshold)."""
+
+    def __init__(self, beta=1.0):
+        self.beta = _number(beta, "beta", "Softplus")
+
+    def forward(self, x):
+        return Tensor.softplus(_tensor(x), self.beta)
+
+    def extra_repr(self):
+        return f"beta={self.beta}"
+
+
+class Flatten(_NotInSpecs, Module):
+    """Merge the axes start_dim..end_dim into one (torch.nn.Flatten): by default every axis but the
+    first (the batch), so (N, C, H, W) becomes (N, C·H·W) and (N, in) stays as it is."""
+
+    def __init__(self, start_dim=1, end_dim=-1):
+        for name, value in (("start_dim", start_dim), ("end_dim", end_dim)):
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+                raise ArgumentError(f"Flatten: {name} must be an integer, got {value!r}")
+        self.start_dim, self.end_dim = int(start_dim), int(end_dim)
+
+    def forward(self, x):
+        return Tensor.flatten(_tensor(x), self.start_dim, self.end_dim)
+
+    def extra_repr(self):
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class Dropout(_NotInSpecs, Module):
+    """During training, zero each element with probability p and scale the others by 1 / (1 − p)
+    (inverted dropout: the expected output is the input); in eval mode (model.eval()) the identity.
+
+    Dropout(p=0.5, rng=None)
+        rng: a seed or np.random.Generator for the masks; None: nn's shared generator, the one
+            nn.manual_seed(seed) resets (so a seeded run draws the same masks).
+    A new mask at every call - also when a training step is compiled with te.compile, which captures
+    the step again when train()/eval() changes."""
+    keeps_size = True
+    depends_on_training = True
+
+    def __init__(self, p=0.5, rng=None):
+        self.p = _number(p, "p", "Dropout", 0.0, 1.0)
+        self._rng = None if rng is None else _init.as_rng(rng, "Dropout: rng")
+
+    def forward(self, x):
+        x = _tensor(x)
+        if not self.training or self.p == 0:
+            return x
+        gen = self._rng if self._rng is not None else _init.as_rng(None)
+        if self._rng is None and capturing():      # a compiled step keeps drawing from this generator
+            guard(lambda: _init.as_rng(None) is gen, "nn.manual_seed replaced the generator Dropout draws from")
+        return dropout(x, self.p, generator=gen)
+
+    def extra_repr(self):
+        return f"p={self.p}"
+
+
+def _tensor(x):
+    return x if isinstance(x, Tensor) else Tensor(x)
 
 
 ACTIVATIONS = {"identity": Identity, "relu": ReLU, "sigmoid": Sigmoid, "softmax": Softmax, "tanh": Tanh}

@@ -144,6 +144,30 @@ LOSSES = {cls.__name__: cls for cls in (SoftmaxCrossEntropy, MSE, QuadraticCost,
                                          CrossEntropyCost)}
 
 
+# -- PyTorch's names for the same losses (a spec records them under ours) ------------------------------
+
+class CrossEntropyLoss(SoftmaxCrossEntropy):
+    """torch.nn.CrossEntropyLoss's name for SoftmaxCrossEntropy: logits (N, C) and integer labels (N,)
+    or probability rows (N, C); 'mean' averages over the rows."""
+
+    def to_spec(self):
+        return {"type": "SoftmaxCrossEntropy", "reduction": self.reduction}
+
+
+class MSELoss(MSE):
+    """torch.nn.MSELoss's name for MSE: (a − y)², 'mean' over every element."""
+
+    def to_spec(self):
+        return {"type": "MSE", "reduction": self.reduction}
+
+
+class BCEWithLogitsLoss(BCEWithLogits):
+    """torch.nn.BCEWithLogitsLoss's name for BCEWithLogits."""
+
+    def to_spec(self):
+        return {"type": "BCEWithLogits", "reduction": self.reduction}
+
+
 # -- regularisation penalties ----------------------------------------------------------------------
 
 def _regularised(model_or_params, include_bias, what):

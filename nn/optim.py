@@ -34,6 +34,7 @@ k mini-batches).
 """
 import math
 import numbers
+import warnings
 
 import numpy as np
 
@@ -135,7 +136,7 @@ def _check_params(params, what):
                             f"{type(params).__name__}") from None
     if not params:
         raise ArgumentError(f"{what}: got an empty parameter list")
-    seen = set()
+    seen, unique = set(), []
     for i, p in enumerate(params):
         label = f"parameter {i}" + (f" ({p.name})" if isinstance(p, Tensor) and p.name else "")
         if not isinstance(p, Tensor):
@@ -143,10 +144,14 @@ def _check_params(params, what):
         if not p.requires_grad or not p.is_leaf:
             raise ArgumentError(f"{what}: {label} must be a leaf tensor that requires grad "
                                 "(an nn.Parameter, or Tensor(..., requires_grad=True))")
-        if id(p) in seen:
-            raise ArgumentError(f"{what}: {label} appears twice; it would be updated twice per step")
+        if id(p) in seen:                   # e.g. a layer listed twice, or weights tied by hand
+            warnings.warn(f"{what}: {label} appears more than once in params; it is kept once, so it is "
+                          "updated once per step (PyTorch warns too, but updates it once per "
+                          "appearance)", UserWarning, stacklevel=4)
+            continue
         seen.add(id(p))
-    return params
+        unique.append(p)
+    return unique
 
 
 class Optimizer:

@@ -13,6 +13,7 @@ test_ops.py drives forward / backward / gradcheck checks from it, test_propertie
 properties, test_torch_parity.py the PyTorch comparison. A bug found by any of them becomes a new
 entry in the row's `shapes` list (a pinned example), so it is re-checked on every run.
 """
+import math
 from dataclasses import dataclass
 from typing import Callable, Optional
 
@@ -20,6 +21,7 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+import tinygrad_edu as te
 from tinygrad_edu import Tensor
 from tinygrad_edu.selfcheck import DOMAINS
 
@@ -45,6 +47,18 @@ def DISTINCT(rng, shape, shapes):
     n = int(np.prod(shape, dtype=np.int64))
     vals = rng.permutation(n) * 0.25 + rng.uniform(-0.05, 0.05, n)
     return (vals - vals.mean() if n else vals).reshape(shape)
+
+
+def SMALL(rng, shape, shapes):
+    """Uniform in [−1.2, 1.2]: tan stays away from its poles at ±π/2."""
+    return rng.uniform(-1.2, 1.2, shape)
+
+
+def WITH_ZEROS(rng, shape, shapes):
+    """Normal values with about a third of them exactly 0 (a product's gradient there must not divide
+    by zero)."""
+    x = rng.standard_normal(shape)
+    return np.where(rng.random(shape) < 0.35, 0.0, x)
 
 
 def avoid(*points, gap=0.1):
@@ -102,6 +116,35 @@ def matmul_shapes(draw, a_dims, b_dims):
     return shape_a, shape_b
 
 
+def min_dims(n, max_dims=3, min_side=1, max_side=4):
+    """One shape of at least n dimensions."""
+    return unary(n, max(n, max_dims), min_side, max_side)
+
+
+@st.composite
+def cat_shapes(draw, axis=1, parts=2):
+    """Shapes that differ only along `axis` (for concatenate)."""
+    base = list(draw(hnp.array_shapes(min_dims=axis + 1 if axis >= 0 else -axis, max_dims=3, min_side=1,
+                                      max_side=3)))
+    out = []
+    for _ in range(parts):
+        base[axis] = draw(st.integers(0 if parts > 2 else 1, 3))
+        out.append(tuple(base))
+    return tuple(out)
+
+
+@st.composite
+def same_shapes(draw, n=2, min_dims=0):
+    s = draw(hnp.array_shapes(min_dims=min_dims, max_dims=3, min_side=1, max_side=3))
+    return (s,) * n
+
+
+@st.composite
+def matrix_shapes(draw, square=False):
+    n = draw(st.integers(1, 4))
+    return ((n, n if square else draw(st.integers(1, 4))),)
+
+
 @st.composite
 def linear_shapes(draw):
     """x (N, in), W (in, out), b (out,) or (1, out)."""
@@ -152,6 +195,25 @@ def np_bce_logits(z, y, reduction):
     log_sig = -np.logaddexp(0.0, -z)
     log_one_minus = -np.logaddexp(0.0, z)
     return np_reduce(-(y * log_sig + (1 - y) * log_one_minus), reduction)
+
+
+_erf = np.vectorize(math.erf, otypes=[np.float64])
+
+
+def np_gelu(x):
+    return 0.5 * x * (1 + _erf(x / math.sqrt(2)))
+
+
+def np_gelu_tanh(x):
+    return 0.5 * x * (1 + np.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x ** 3)))
+
+
+def np_softplus(x, beta=1.0):
+    return np.logaddexp(0.0, beta * x) / beta
+
+
+def np_tril_mask(shape, k=0):
+    return np.tri(shape[-2], shape[-1], k, dtype=bool)
 
 
 def np_mask(shape):
@@ -445,6 +507,193 @@ CASES = [
       for r in ("mean", "sum", "none")],
     C("mse, constant target", lambda x, y: x.mse(y), lambda x, y: np.mean((x - y) ** 2), [((4, 2), (4, 2))],
       same_pair(0), (REAL, REAL), wrt=(0,), torch=lambda x, y: _F().mse_loss(x, y)),
+
+    # -- elementwise functions added for PyTorch-shaped breadth (issue 14) ------------------------------
+    C("sin", lambda x: x.sin(), np.sin, [((2, 3),), ((),)], U, torch=lambda x: x.sin()),
+    C("cos", lambda x: x.cos(), np.cos, [((2, 3),), ((),)], U, torch=lambda x: x.cos()),
+    C("tan", lambda x: x.tan(), np.tan, [((2, 3),), ((),)], U, (SMALL,), torch=lambda x: x.tan()),
+    C("log2", lambda x: x.log2(), np.log2, [((2, 3),)], U, (POSITIVE,), torch=lambda x: x.log2()),
+    C("log1p", lambda x: x.log1p(), np.log1p, [((2, 3),), ((),)], U, (POSITIVE,), torch=lambda x: x.log1p()),
+    C("expm1", lambda x: x.expm1(), np.expm1, [((2, 3),), ((),)], U, torch=lambda x: x.expm1()),
+    C("erf", lambda x: x.erf(), _erf, [((2, 3),), ((),)], U, torch=lambda x: x.erf()),
+    C("sign (gradient 0)", lambda x: x.sign(), np.sign, [((2, 3),), ((),)], U, (AWAY0,), torch=lambda x: x.sign()),
+    C("rsqrt", lambda x: x.rsqrt(), lambda x: 1 / np.sqrt(x), [((2, 3),)], U, (POSITIVE,), torch=lambda x: x.rsqrt()),
+    C("reciprocal", lambda x: x.reciprocal(), lambda x: 1 / x, [((2, 3),)], U, (AWAY0,),
+      torch=lambda x: x.reciprocal()),
+    C("leaky_relu", lambda x: x.leaky_relu(), lambda x: np.where(x > 0, x, 0.01 * x), [((2, 3),), ((),)], U,
+      (AWAY0,), torch=lambda x: _F().leaky_relu(x)),
+    C("leaky_relu 0.2", lambda x: x.leaky_relu(0.2), lambda x: np.where(x > 0, x, 0.2 * x), [((2, 3),)], U,
+      (AWAY0,), torch=lambda x: _F().leaky_relu(x, 0.2)),
+    C("elu", lambda x: x.elu(), lambda x: np.where(x > 0, x, np.expm1(np.minimum(x, 0))), [((2, 3),), ((),)], U,
+      (AWAY0,), torch=lambda x: _F().elu(x)),
+    C("elu alpha=0.5", lambda x: x.elu(0.5), lambda x: np.where(x > 0, x, 0.5 * np.expm1(np.minimum(x, 0))),
+      [((2, 3),)], U, (AWAY0,), torch=lambda x: _F().elu(x, 0.5)),
+    C("gelu", lambda x: x.gelu(), np_gelu, [((2, 3),), ((),)], U, torch=lambda x: _F().gelu(x)),
+    C("gelu tanh", lambda x: x.gelu("tanh"), np_gelu_tanh, [((2, 3),)], U,
+      torch=lambda x: _F().gelu(x, approximate="tanh")),
+    C("softplus", lambda x: x.softplus(), np_softplus, [((2, 3),), ((),)], U, torch=lambda x: _F().softplus(x)),
+    C("softplus beta=2", lambda x: x.softplus(2.0), lambda x: np_softplus(x, 2.0), [((2, 3),)], U,
+      torch=lambda x: _F().softplus(x, beta=2.0)),
+    C("silu", lambda x: x.silu(), lambda x: x / (1 + np.exp(-x)), [((2, 3),), ((),)], U,
+      torch=lambda x: _F().silu(x)),
+    C("maximum", lambda x, y: te.maximum(x, y), np.maximum, [((2, 3), (2, 3)), ((3, 1), (2,)), ((), (3,))], B,
+      (REAL, REAL), torch=lambda x, y: _t().maximum(x, y)),
+    C("minimum", lambda x, y: te.minimum(x, y), np.minimum, [((2, 3), (3,)), ((), ())], B, (REAL, REAL),
+      torch=lambda x, y: _t().minimum(x, y)),
+    C("np.maximum(x, 0.5)", lambda x: np.maximum(x, 0.5), lambda x: np.maximum(x, 0.5), [((2, 3),)], U,
+      (avoid(0.5),), torch=lambda x: _t().clamp(x, min=0.5)),
+    C("where(mask, x, y)", lambda x, y: te.where(np_mask(np.broadcast_shapes(x.shape, y.shape)), x, y),
+      lambda x, y: np.where(np_mask(np.broadcast_shapes(x.shape, y.shape)), x, y),
+      [((2, 3), (2, 3)), ((3, 1), (3,))], B, (REAL, REAL),
+      torch=lambda x, y: _t().where(_t().from_numpy(np_mask(_t().broadcast_shapes(x.shape, y.shape))), x, y)),
+    # -- method and dim= spellings ---------------------------------------------------------------------
+    C("x.add(y, alpha=2)", lambda x, y: x.add(y, alpha=2), lambda x, y: x + 2 * y, [((2, 3), (3,))], B,
+      (REAL, REAL), torch=lambda x, y: x.add(y, alpha=2)),
+    C("x.sub(y).mul(y).div(3).pow(2)", lambda x, y: x.sub(y).mul(y).div(3).pow(2),
+      lambda x, y: ((x - y) * y / 3) ** 2, [((2, 3), (2, 3))], B, (REAL, REAL),
+      torch=lambda x, y: x.sub(y).mul(y).div(3).pow(2)),
+    C("sum dim=1 keepdim", lambda x: x.sum(dim=1, keepdim=True), lambda x: np.sum(x, 1, keepdims=True),
+      [((2, 3),)], min_dims(2), torch=lambda x: x.sum(dim=1, keepdim=True)),
+    C("mean dim=(0, 1)", lambda x: x.mean(dim=(0, 1)), lambda x: np.mean(x, axis=(0, 1)), [((2, 3, 2),)],
+      min_dims(2), torch=lambda x: x.mean(dim=(0, 1))),
+    C("max(dim=1).values", lambda x: x.max(dim=1).values, lambda x: np.max(x, axis=1), [((2, 3),)], min_dims(2),
+      (DISTINCT,), torch=lambda x: x.max(dim=1).values),
+    C("min(dim=0, keepdim).values", lambda x: x.min(dim=0, keepdim=True)[0], lambda x: np.min(x, 0, keepdims=True),
+      [((2, 3),)], unary(1), (DISTINCT,), torch=lambda x: x.min(dim=0, keepdim=True)[0]),
+    C("amax dim=-1", lambda x: x.amax(dim=-1), lambda x: np.max(x, axis=-1), [((2, 3),)], unary(1), (DISTINCT,),
+      torch=lambda x: x.amax(dim=-1)),
+    C("softmax dim=0", lambda x: x.softmax(dim=0), lambda x: np_softmax(x, 0), [((3, 2),)], unary(1),
+      torch=lambda x: x.softmax(dim=0)),
+    C("logsumexp dim=1 keepdim", lambda x: x.logsumexp(dim=1, keepdim=True),
+      lambda x: np_logsumexp(x, 1, keepdims=True), [((3, 2),)], min_dims(2),
+      torch=lambda x: x.logsumexp(dim=1, keepdim=True)),
+    # -- var, std, prod, cumsum --------------------------------------------------------------------------
+    C("var", lambda x: x.var(), np.var, [((2, 3),), ((4,),)], unary(1, min_side=2), torch=lambda x: x.var(correction=0)),
+    C("var axis=1 ddof=1", lambda x: x.var(axis=1, ddof=1), lambda x: np.var(x, axis=1, ddof=1), [((2, 3),)],
+      min_dims(2, min_side=2), torch=lambda x: x.var(dim=1)),
+    C("var dim=0 keepdim (PyTorch: n − 1)", lambda x: x.var(dim=0, keepdim=True),
+      lambda x: np.var(x, axis=0, ddof=1, keepdims=True), [((3, 2),)], unary(1, min_side=2),
+      torch=lambda x: x.var(dim=0, keepdim=True)),
+    C("std", lambda x: x.std(), np.std, [((2, 3),)], unary(1, min_side=2), torch=lambda x: x.std(correction=0)),
+    C("std dim=1", lambda x: x.std(dim=1), lambda x: np.std(x, axis=1, ddof=1), [((2, 3),)],
+      min_dims(2, min_side=2), torch=lambda x: x.std(dim=1)),
+    C("prod", lambda x: x.prod(), np.prod, [((2, 3),), ((),), ((3,),)], U, torch=lambda x: x.prod()),
+    C("prod axis=1", lambda x: x.prod(axis=1), lambda x: np.prod(x, axis=1), [((2, 3),), ((2, 1),)], min_dims(2),
+      torch=lambda x: x.prod(dim=1)),
+    C("prod axis=0 keepdims", lambda x: x.prod(axis=0, keepdims=True), lambda x: np.prod(x, 0, keepdims=True),
+      [((3, 2),)], unary(1), torch=lambda x: x.prod(dim=0, keepdim=True)),
+    C("prod axis=(0, 2)", lambda x: x.prod(axis=(0, 2)), lambda x: np.prod(x, axis=(0, 2)), [((2, 3, 2),)],
+      min_dims(3), torch=lambda x: x.prod(dim=2).prod(dim=0)),
+    C("prod with zeros", lambda x: x.prod(axis=-1), lambda x: np.prod(x, axis=-1), [((4, 3),), ((6,),)], unary(1),
+      (WITH_ZEROS,), torch=lambda x: x.prod(dim=-1),
+      note="a zero factor: the gradient is the product of the others, never out / x"),
+    C("cumsum axis=1", lambda x: x.cumsum(axis=1), lambda x: np.cumsum(x, axis=1), [((2, 3),)], min_dims(2),
+      torch=lambda x: x.cumsum(dim=1)),
+    C("cumsum dim=0", lambda x: x.cumsum(dim=0), lambda x: np.cumsum(x, axis=0), [((3, 2),), ((4,),)], unary(1),
+      torch=lambda x: x.cumsum(dim=0)),
+    C("cumsum (flattened)", lambda x: x.cumsum(), np.cumsum, [((2, 3),), ((),)], U,
+      torch=lambda x: x.reshape(-1).cumsum(0)),
+    # -- joining, splitting, repeating -----------------------------------------------------------------
+    C("cat dim=1", lambda x, y: te.cat([x, y], dim=1), lambda x, y: np.concatenate([x, y], axis=1),
+      [((2, 3), (2, 1)), ((1, 2, 2), (1, 1, 2))], cat_shapes(1), (REAL, REAL),
+      torch=lambda x, y: _t().cat([x, y], dim=1)),
+    C("concatenate axis=0, three parts", lambda x, y, z: te.concatenate([x, y, z]),
+      lambda x, y, z: np.concatenate([x, y, z]), [((2, 3), (1, 3), (0, 3))], cat_shapes(0, 3), (REAL, REAL, REAL),
+      torch=lambda x, y, z: _t().cat([x, y, z])),
+    C("concatenate, only the second differentiable", lambda x, y: te.concatenate([x, y], axis=-1),
+      lambda x, y: np.concatenate([x, y], axis=-1), [((2, 2), (2, 3))], cat_shapes(-1), (REAL, REAL), wrt=(1,),
+      torch=lambda x, y: _t().cat([x, y], dim=-1)),
+    C("stack", lambda x, y: te.stack([x, y]), lambda x, y: np.stack([x, y]), [((2, 3), (2, 3)), ((), ())],
+      same_shapes(), (REAL, REAL), torch=lambda x, y: _t().stack([x, y])),
+    C("stack dim=-1", lambda x, y: te.stack([x, y], dim=-1), lambda x, y: np.stack([x, y], axis=-1),
+      [((2, 3), (2, 3))], same_shapes(), (REAL, REAL), torch=lambda x, y: _t().stack([x, y], dim=-1)),
+    C("split into 2s, joined reversed", lambda x: te.cat(x.split(2, dim=1)[::-1], dim=1),
+      lambda x: np.concatenate(np.split(x, [2, 4], axis=1)[::-1], axis=1), [((2, 5),), ((1, 2),)],
+      st.just(((3, 5),)), torch=lambda x: _t().cat(x.split(2, dim=1)[::-1], dim=1)),
+    C("chunk(2)[1]", lambda x: x.chunk(2)[1], lambda x: x[2:], [((4, 3),), ((3,),)], st.just(((4, 2),)),
+      torch=lambda x: x.chunk(2)[1]),
+    C("repeat(2, 1) (tiles)", lambda x: x.repeat(2, 1), lambda x: np.tile(x, (2, 1)), [((2, 3),)], matrix_shapes(),
+      torch=lambda x: x.repeat(2, 1)),
+    C("tile (2, 1, 3)", lambda x: x.tile((2, 1, 3)), lambda x: np.tile(x, (2, 1, 3)), [((2, 3),), ((3,),)],
+      unary(0, 3), torch=lambda x: x.repeat(2, 1, 3)),
+    C("repeat_interleave(2, dim=0)", lambda x: x.repeat_interleave(2, dim=0), lambda x: np.repeat(x, 2, axis=0),
+      [((2, 3),)], unary(1), torch=lambda x: x.repeat_interleave(2, dim=0)),
+    C("repeat_interleave([1, 0, 2], dim=1)", lambda x: x.repeat_interleave([1, 0, 2], dim=1),
+      lambda x: np.repeat(x, [1, 0, 2], axis=1), [((2, 3),)], st.just(((1, 3),)),
+      torch=lambda x: x.repeat_interleave(_t().tensor([1, 0, 2]), dim=1)),
+    # -- shape ---------------------------------------------------------------------------------------
+    C("transpose(0, 1) of a matrix (PyTorch: swaps)", lambda x: x.transpose(0, 1), lambda x: x.T, [((2, 3),)],
+      matrix_shapes(), torch=lambda x: x.transpose(0, 1),
+      note="NumPy's x.transpose(0, 1) is the identity on a matrix; ours swaps, as PyTorch"),
+    C("transpose(0, 2)", lambda x: x.transpose(0, 2), lambda x: np.swapaxes(x, 0, 2), [((2, 3, 4),)], min_dims(3),
+      torch=lambda x: x.transpose(0, 2)),
+    C("permute(2, 0, 1)", lambda x: x.permute(2, 0, 1), lambda x: np.transpose(x, (2, 0, 1)), [((2, 3, 4),)],
+      unary(3, 3), torch=lambda x: x.permute(2, 0, 1)),
+    C("permute(-1, 0, 1)", lambda x: x.permute(-1, 0, 1), lambda x: np.transpose(x, (-1, 0, 1)), [((2, 3, 4),)],
+      unary(3, 3), torch=lambda x: x.permute(-1, 0, 1),
+      note="pinned: negative axes gave backward the wrong inverse permutation"),
+    C(".t()", lambda x: x.t(), lambda x: x.T, [((2, 3),), ((3,),)], unary(0, 2), torch=lambda x: x.t()),
+    C("view(-1, 2)", lambda x: x.view(-1, 2), lambda x: x.reshape(-1, 2), [((2, 3),)],
+      unary(1).filter(lambda s: np.prod(s[0]) % 2 == 0), torch=lambda x: x.view(-1, 2)),
+    C("flatten(1)", lambda x: x.flatten(1), lambda x: x.reshape(x.shape[0], -1), [((2, 3, 4),), ((2, 3),)],
+      min_dims(2), torch=lambda x: x.flatten(1)),
+    C("squeeze", lambda x: x.squeeze(), np.squeeze, [((1, 3, 1),), ((2, 1),)], U, torch=lambda x: x.squeeze()),
+    C("squeeze(dim=1) of a size-3 axis (PyTorch: no-op)", lambda x: x.squeeze(dim=1), lambda x: x + 0.0,
+      [((2, 3),)], st.just(((4, 3),)), torch=lambda x: x.squeeze(dim=1)),
+    C("unsqueeze(-1)", lambda x: x.unsqueeze(-1), lambda x: np.expand_dims(x, -1), [((2, 3),), ((),)], U,
+      torch=lambda x: x.unsqueeze(-1)),
+    C("expand(2, -1, 3)", lambda x: x.expand(2, -1, 3), lambda x: np.broadcast_to(x, (2, x.shape[0], 3)),
+      [((4, 1),), ((1, 3),)], st.sampled_from([((2, 1),), ((3, 3),)]), torch=lambda x: x.expand(2, -1, 3)),
+    C("flip(0)", lambda x: x.flip(0), lambda x: np.flip(x, 0), [((3, 2),)], unary(1), torch=lambda x: x.flip(0)),
+    C("flip() (all axes)", lambda x: x.flip(), np.flip, [((2, 3),), ((),)], U,
+      torch=lambda x: x.flip(tuple(range(x.ndim)))),
+    C("pad ((1, 0), (2, 1))", lambda x: x.pad(((1, 0), (2, 1))), lambda x: np.pad(x, ((1, 0), (2, 1))),
+      [((2, 3),)], matrix_shapes(), torch=lambda x: _F().pad(x, (2, 1, 1, 0))),
+    C("pad 1, value 0.5", lambda x: x.pad(1, 0.5), lambda x: np.pad(x, 1, constant_values=0.5), [((2, 3),), ((2,),)],
+      unary(1), torch=lambda x: _F().pad(x, (1, 1) * x.ndim, value=0.5)),
+    C("tril", lambda x: x.tril(), np.tril, [((3, 3),), ((2, 4),), ((2, 3, 3),)], min_dims(2),
+      torch=lambda x: x.tril()),
+    C("triu(1)", lambda x: x.triu(1), lambda x: np.triu(x, 1), [((3, 4),)], min_dims(2), torch=lambda x: x.triu(1)),
+    C("tril(diagonal=-1)", lambda x: x.tril(diagonal=-1), lambda x: np.tril(x, -1), [((4, 3),)], min_dims(2),
+      torch=lambda x: x.tril(diagonal=-1)),
+    # -- products: einsum, tensordot, outer, diagonals ------------------------------------------------------
+    C("einsum ij,jk->ik", lambda a, b: te.einsum("ij,jk->ik", a, b), lambda a, b: np.einsum("ij,jk->ik", a, b),
+      [((2, 3), (3, 4))], matmul_shapes(2, 2), (REAL, REAL), torch=lambda a, b: _t().einsum("ij,jk->ik", a, b)),
+    C("einsum bij,bjk->bik", lambda a, b: te.einsum("bij,bjk->bik", a, b),
+      lambda a, b: np.einsum("bij,bjk->bik", a, b), [((2, 2, 3), (2, 3, 4))], st.just(((3, 1, 2), (3, 2, 2))),
+      (REAL, REAL), torch=lambda a, b: _t().einsum("bij,bjk->bik", a, b)),
+    C("einsum ii->i (diagonal)", lambda a: te.einsum("ii->i", a), lambda a: np.einsum("ii->i", a), [((3, 3),)],
+      matrix_shapes(square=True), torch=lambda a: _t().einsum("ii->i", a)),
+    C("einsum ii (trace, implicit)", lambda a: te.einsum("ii", a), lambda a: np.einsum("ii", a), [((3, 3),)],
+      matrix_shapes(square=True), torch=lambda a: _t().einsum("ii", a)),
+    C("einsum ij-> (sum)", lambda a: te.einsum("ij->", a), lambda a: np.einsum("ij->", a), [((2, 3),)],
+      matrix_shapes(), torch=lambda a: _t().einsum("ij->", a)),
+    C("einsum ij->ji", lambda a: te.einsum("ij->ji", a), lambda a: np.einsum("ij->ji", a), [((2, 3),)],
+      matrix_shapes(), torch=lambda a: _t().einsum("ij->ji", a)),
+    C("einsum i,j (outer, implicit)", lambda a, b: te.einsum("i,j", a, b), lambda a, b: np.einsum("i,j", a, b),
+      [((2,), (3,))], st.just(((4,), (1,))), (REAL, REAL), torch=lambda a, b: _t().einsum("i,j", a, b)),
+    C("einsum ...ij,...jk->...ik (broadcast batch)", lambda a, b: te.einsum("...ij,...jk->...ik", a, b),
+      lambda a, b: np.einsum("...ij,...jk->...ik", a, b), [((2, 2, 3), (3, 4)), ((2, 1, 2, 3), (3, 3, 2))],
+      st.just(((1, 2, 3), (2, 3, 2))), (REAL, REAL), torch=lambda a, b: _t().einsum("...ij,...jk->...ik", a, b)),
+    C("einsum ij,ij,j->i (three operands)", lambda a, b, c: te.einsum("ij,ij,j->i", a, b, c),
+      lambda a, b, c: np.einsum("ij,ij,j->i", a, b, c), [((2, 3), (2, 3), (3,))], st.just(((3, 2), (3, 2), (2,))),
+      (REAL, REAL, REAL), torch=lambda a, b, c: _t().einsum("ij,ij,j->i", a, b, c)),
+    C("tensordot axes=1", lambda a, b: te.tensordot(a, b, axes=1), lambda a, b: np.tensordot(a, b, axes=1),
+      [((2, 3), (3, 4))], matmul_shapes(2, 2), (REAL, REAL), torch=lambda a, b: _t().tensordot(a, b, dims=1)),
+    C("tensordot axes=([1, 0], [0, 2])", lambda a, b: te.tensordot(a, b, axes=([1, 0], [0, 2])),
+      lambda a, b: np.tensordot(a, b, axes=([1, 0], [0, 2])), [((3, 2, 4), (2, 5, 3))],
+      st.just(((2, 2, 1), (2, 3, 2))), (REAL, REAL),
+      torch=lambda a, b: _t().tensordot(a, b, dims=([1, 0], [0, 2]))),
+    C("outer", lambda a, b: te.outer(a, b), np.outer, [((2,), (3,))], st.just(((4,), (1,))), (REAL, REAL),
+      torch=lambda a, b: _t().outer(a, b)),
+    C("diag of a matrix", lambda a: a.diag(), np.diag, [((3, 3),), ((2, 4),)], matrix_shapes(),
+      torch=lambda a: a.diag()),
+    C("diag(1) of a matrix", lambda a: a.diag(1), lambda a: np.diag(a, 1), [((3, 3),)], matrix_shapes(),
+      torch=lambda a: a.diag(1)),
+    C("diag of a vector", lambda v: v.diag(), np.diag, [((3,),)], st.just(((1,),)), torch=lambda v: v.diag()),
+    C("diag(-1) of a vector", lambda v: v.diag(-1), lambda v: np.diag(v, -1), [((3,),)], unary(1, 1),
+      torch=lambda v: v.diag(-1)),
+    C("trace", lambda a: a.trace(), np.trace, [((3, 3),), ((2, 3),)], matrix_shapes(), torch=lambda a: a.trace()),
 ]
 
 CASE_BY_NAME = {c.name: c for c in CASES}

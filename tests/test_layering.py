@@ -2,8 +2,8 @@
 
     floor 1  engine core      tinygrad_edu: errors modes tensor function ops autograd functional numpy_api files
     floor 2  engine tools     tinygrad_edu: gradcheck viz compile codegen lowering selfcheck backprop_check ...
-    floor 3  nn core          nn: errors init module layers losses optim
-    floor 4  specs and files  nn: spec io (and the documents' references: reference checks)
+    floor 3  nn core          nn: errors init module layers losses optim functional
+    floor 4  specs and files  nn: spec io torch_bridge (and the documents' references: reference checks)
     floor 5  training, data, plots   nn: train data plot
     floor 6  command line     nn: cli
 
@@ -18,8 +18,8 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 ENGINE_CORE = {"errors", "modes", "tensor", "function", "ops", "autograd", "functional", "numpy_api", "files",
                "__init__"}
-NN_FLOORS = {"errors": 3, "init": 3, "module": 3, "layers": 3, "losses": 3, "optim": 3,
-             "spec": 4, "io": 4, "reference": 4, "checks": 4,
+NN_FLOORS = {"errors": 3, "init": 3, "module": 3, "layers": 3, "losses": 3, "optim": 3, "functional": 3,
+             "spec": 4, "io": 4, "reference": 4, "checks": 4, "torch_bridge": 4,
              "train": 5, "data": 5, "plot": 5,
              "cli": 6, "__init__": 7}
 

@@ -288,8 +288,9 @@ def test_parameter_lists_are_checked():
     w = param([1.0])
     with pytest.raises(ArgumentError, match="empty"):
         nn.SGD([], lr=0.1)
-    with pytest.raises(ArgumentError, match="twice"):
-        nn.SGD([w, w], lr=0.1)
+    with pytest.warns(UserWarning, match="parameter 1 appears more than once in params; it is kept once"):
+        params = nn.SGD([w, w], lr=0.1).params
+    assert len(params) == 1 and params[0] is w                       # de-duplicated (issue 14)
     with pytest.raises(ArgumentError, match="leaf tensor that requires grad"):
         nn.SGD([Tensor([1.0])], lr=0.1)
     with pytest.raises(ArgumentError, match="leaf"):

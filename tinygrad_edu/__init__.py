@@ -20,23 +20,18 @@ from .modes import (detect_anomaly, enable_grad, is_grad_enabled, name_scope, no
                     record_scopes, scopes_recording, set_grad_enabled)
 from .function import Function  # noqa: F401
 from .autograd import BackwardStep, Contribution, backward, toposort  # noqa: F401
-from .functional import grad  # noqa: F401
+from .functional import grad, hessian, hvp, jacobian, jvp, vhp, vjp  # noqa: F401
 from .files import NotRegularFileError, atomic_write, open_regular  # noqa: F401
 from .compile import CompiledStep, capturing, compile, guard, per_step  # noqa: F401
 from .gradcheck import GradcheckReport, gradcheck, gradgradcheck, numerical_gradient  # noqa: F401
 from .numpy_api import NotDifferentiableError  # noqa: F401
+from .functions import *  # noqa: F401,F403  (te.zeros, te.cat, te.maximum, te.sin, ...: see functions.py)
+from . import functions as _functions
 from .backprop_check import BackpropError, BackpropReport, check_backprop  # noqa: F401
 from .viz import (BackwardExplanation, ContributionRecord, GraphvizNotFound, StepRecord,  # noqa: F401
                   draw_graph, explain_backward, format_graph, print_graph, to_dot)
 
 __version__ = "0.1.0"
-
-
-def where(cond, x, y):
-    """x where cond is true, else y (NumPy's np.where; np.where on Tensors calls it). Gradients flow
-    to x and y; cond is a constant."""
-    from .ops import Where
-    return Where.apply(cond, x, y)
 
 
 def softmax_cross_entropy(logits, target, reduction="mean"):
@@ -64,11 +59,17 @@ __all__ = [
     "backward", "grad", "toposort", "BackwardStep", "Contribution",
     "gradcheck", "gradgradcheck", "numerical_gradient", "GradcheckReport", "atomic_write",
     "check_backprop", "BackpropReport", "BackpropError",
-    "softmax_cross_entropy", "binary_cross_entropy_with_logits", "mse", "where",
+    "softmax_cross_entropy", "binary_cross_entropy_with_logits", "mse",
     "open_regular", "NotRegularFileError",
     "to_dot", "draw_graph", "format_graph", "print_graph", "explain_backward",
     "BackwardExplanation", "StepRecord", "ContributionRecord", "GraphvizNotFound",
     "TinygradError", "ShapeError", "IndexOutOfRange", "DTypeError", "LabelError", "ArgumentError",
     "GraphError", "AnomalyError", "GradcheckError", "TraceError", "NotDifferentiableError", "__version__",
     "compile", "CompiledStep", "per_step", "guard", "capturing",
+    "vjp", "jvp", "jacobian", "hessian", "hvp", "vhp", *_functions.__all__,
 ]
+
+
+# te.sum(x), te.max(x), te.min(x), te.abs(x): function forms named like Python's built-ins, so they are
+# not in __all__ (`from tinygrad_edu import *` keeps the built-ins). Imported last: nothing above calls them.
+from .functions import abs, max, min, sum  # noqa: E402,F401

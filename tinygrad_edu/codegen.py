@@ -14,6 +14,7 @@ name a learner knows.
 """
 import keyword
 import re
+import threading
 
 import numpy as np
 
@@ -52,9 +53,37 @@ def mse(x, y, reduction="mean"):
     return _forward(ops.MSE, x, y, reduction=reduction)
 
 
+erf = ops.erf_np
+
+
+def leaky_relu(x, slope=0.01):
+    return _forward(ops.LeakyReLU, x, slope=slope)
+
+
+def elu(x, alpha=1.0):
+    return _forward(ops.ELU, x, alpha=alpha)
+
+
+def softplus(x):
+    return _forward(ops.Softplus, x)
+
+
 KERNELS = {"sigmoid": sigmoid, "softmax": softmax, "log_softmax": log_softmax, "one_hot": one_hot,
            "scatter_add": scatter_add, "logsumexp": logsumexp, "softmax_cross_entropy": softmax_cross_entropy,
-           "binary_cross_entropy_with_logits": binary_cross_entropy_with_logits, "mse": mse}
+           "binary_cross_entropy_with_logits": binary_cross_entropy_with_logits, "mse": mse, "erf": erf,
+           "leaky_relu": leaky_relu, "elu": elu, "softplus": softplus}
+
+
+_generators = threading.local()       # the generators of the program being written: id -> (name, gen)
+
+
+def generator_name(gen):
+    """The name a random generator has in the readable program: rng, rng2, ... in the order the
+    program first draws from them (te.randn, dropout)."""
+    names = _generators.names
+    if id(gen) not in names:
+        names[id(gen)] = ("rng" if not names else f"rng{len(names) + 1}", gen)
+    return names[id(gen)][0]
 
 # ---------------------------------------------------------------------------------------------------
 # Rendering one op as a NumPy expression: (text, precedence). Precedence follows Python's: an operand
@@ -64,7 +93,8 @@ ATOM, POWER, UNARY, PRODUCT, SUM, AND, OR, COMPARE = 100, 95, 90, 80, 70, 50, 45
 _BINARY = {ops.Add: ("+", SUM), ops.Sub: ("-", SUM), ops.Mul: ("*", PRODUCT), ops.Div: ("/", PRODUCT),
            ops.MatMul: ("@", PRODUCT), ops.Power: ("**", POWER)}
 _UFUNC = {ops.Exp: "np.exp", ops.Log: "np.log", ops.Sqrt: "np.sqrt", ops.Tanh: "np.tanh", ops.Abs: "np.abs",
-          ops.Sign: "np.sign", ops.Sigmoid: "sigmoid"}
+          ops.Sign: "np.sign", ops.Sigmoid: "sigmoid", ops.Sin: "np.sin", ops.Cos: "np.cos", ops.Tan: "np.tan",
+          ops.Log1p: "np.log1p", ops.Expm1: "np.expm1", ops.Erf: "erf", ops.Softplus: "softplus"}
 _COMPARE = {np.greater: ">", np.greater_equal: ">=", np.less: "<", np.less_equal: "<=", np.equal: "==",
             np.not_equal: "!="}
 _LOGICAL = {np.logical_and: ("&", AND), np.logical_or: ("|", OR)}
@@ -130,14 +160,32 @@ def render(ins, op, opts, arg):
             return f"one_hot({arg(0, 0)}, {rest['n']}, {_literal(np.dtype(rest['dtype']))})", ATOM
         if fn is np.ndarray.astype:
             return f"{arg(0, ATOM)}.astype({_literal(np.dtype(rest['dtype']))})", ATOM
+        if isinstance(getattr(fn, "__self__", None), np.random.Generator):    # te.rand, te.randn, dropout
+            return (f"{generator_name(fn.__self__)}.{fn.__name__}(size={_literal(tuple(rest['size']))}, "
+                    f"dtype={_literal(np.dtype(rest['dtype']))})"), ATOM
         name = f"np.{fn.__name__}" if getattr(np, getattr(fn, "__name__", ""), None) is fn else fn.__name__
         args = ", ".join(arg(i, 0) for i in range(len(ins)))
         return f"{name}({args}{''.join(f', {k}={_literal(v)}' for k, v in rest.items())})", ATOM
     if op is ops.Linear:
         return f"{arg(0, PRODUCT)} @ {arg(1, PRODUCT + 1)} + {arg(2, SUM + 1)}", SUM
-    if op in (ops.Sum, ops.Mean, ops.Max):
-        method = {ops.Sum: "sum", ops.Mean: "mean", ops.Max: "max"}[op]
+    if op in (ops.Sum, ops.Mean, ops.Max, ops.Prod):
+        method = {ops.Sum: "sum", ops.Mean: "mean", ops.Max: "max", ops.Prod: "prod"}[op]
         return f"{arg(0, ATOM)}.{method}({_axis_options(opts)})", ATOM
+    if op in (ops.Maximum, ops.Minimum):
+        return f"np.{op.__name__.lower()}({arg(0, 0)}, {arg(1, 0)})", ATOM
+    if op is ops.LeakyReLU:
+        return f"leaky_relu({arg(0, 0)}, {_literal(opts.get('slope', 0.01))})", ATOM
+    if op is ops.ELU:
+        return f"elu({arg(0, 0)}, {_literal(opts.get('alpha', 1.0))})", ATOM
+    if op is ops.Cumsum:
+        return f"np.cumsum({arg(0, 0)}, axis={_literal(opts['axis'])})", ATOM
+    if op is ops.Concatenate:
+        parts = ", ".join(arg(i, 0) for i in range(len(ins)))
+        return f"np.concatenate([{parts}], axis={_literal(opts.get('axis', 0))})", ATOM
+    if op is ops.Pad:
+        return f"np.pad({arg(0, 0)}, {opts['pad_width']!r}, constant_values={_literal(opts.get('value', 0.0))})", ATOM
+    if op is ops.Einsum:
+        return f"np.einsum({opts['subscripts']!r}, {', '.join(arg(i, 0) for i in range(len(ins)))})", ATOM
     if op is ops.Reshape:
         return f"{arg(0, ATOM)}.reshape{_shape(opts['shape'])}", ATOM
     if op is ops.Transpose:
@@ -160,7 +208,19 @@ def render(ins, op, opts, arg):
              ops.MSE: "mse"}
     if op in names:
         return f"{names[op]}({arg(0, 0)}, {arg(1, 0)}{_options([('reduction', opts.get('reduction', 'mean'), 'mean')])})", ATOM
-    raise NotImplementedError(f"te.compile: no code template for the op {op.name!r}")
+    return _generic(ins, op, opts, arg)
+
+
+def _generic(ins, op, opts, arg):
+    """An op with no template of its own (a user's Function subclass, say): its forward, named."""
+    def text(v):
+        if isinstance(v, _Ref):
+            return v.text
+        if isinstance(v, tuple):
+            return "(" + ", ".join(text(i) for i in v) + ("," if len(v) == 1 else "") + ")"
+        return _literal(v) if not isinstance(v, str) else repr(v)
+    parts = [arg(i, 0) for i in range(len(ins))] + [f"{k}={text(v)}" for k, v in opts.items()]
+    return f"forward(ops_{op.__name__}, {', '.join(parts)})", ATOM
 
 
 def _shape(shape):
@@ -202,7 +262,7 @@ class _Ref:
 # Names
 
 
-_RESERVED = set(KERNELS) | {"np", "step", "grads"} | set(keyword.kwlist) | {"sum", "max", "min", "abs", "len"}
+_RESERVED = set(KERNELS) | {"np", "step", "grads", "rng", "rng2", "rng3", "forward"} | set(keyword.kwlist) | {"sum", "max", "min", "abs", "len"}
 
 
 def _identifier(text):
@@ -272,7 +332,7 @@ def _forward_names(instrs):
                 names[after[0].out.n] = f"z{layer}"
             else:
                 names[out.n] = f"z{layer}"
-        elif op in (ops.Tanh, ops.Sigmoid, ops.ReLU) and names.get(getattr(ins.ins[0], "n", None), "").startswith("z"):
+        elif op in (ops.Tanh, ops.Sigmoid, ops.ReLU, ops.LeakyReLU, ops.ELU) and names.get(getattr(ins.ins[0], "n", None), "").startswith("z"):
             names[out.n] = "a" + names[ins.ins[0].n][1:]
         elif op is ops.Softmax:
             names[out.n] = "probs"
@@ -285,13 +345,15 @@ def _forward_names(instrs):
 # The readable program
 
 
-def simplify(capture):
+def simplify(capture, unfolded=frozenset()):
     """The tape both programs are made from, with what changes nothing taken out:
     x · 1 (the implicit dL/dL = 1), a reshape to the shape it already has, numbers computed from
     constants only (dL / N of a mean becomes one number), a traced number computed twice the same way
     (−lr for each parameter), and results nobody uses.
-    Returns (instructions, alias: value n -> the Value or number that stands for it)."""
-    alias, out = {}, []
+    Returns (instructions, alias: value n -> the Value or number that stands for it).
+    unfolded: values not to fold into a number, because a reshape or broadcast reads them (the
+    backward of `loss = x.sum() / N` spreads dL / N over x: that needs an array to spread)."""
+    alias, out, pairs = {}, [], []
     written = {ins.ins[0].n for ins in capture.instrs if ins.kind == "inplace"}
     kept = {v.n for v in capture.tracer.output_values} | {v.n for _, v in capture.grad_binds if v is not None}
 
@@ -305,10 +367,11 @@ def simplify(capture):
         return x.source if getattr(x, "one", False) else None
 
     scalars = {}                                    # (op, operands) -> the traced number made first
-    for ins in capture.instrs:
-        ins = Instr(ins.kind, ins.op, ins.fn, [real(x) for x in ins.ins],
-                    {k: (tuple(real(i) for i in o) if isinstance(o, tuple) else real(o)) for k, o in ins.opts.items()},
-                    ins.out, ins.phase, ins.group)
+    for orig in capture.instrs:
+        ins = Instr(orig.kind, orig.op, orig.fn, [real(x) for x in orig.ins],
+                    {k: (tuple(real(i) for i in o) if isinstance(o, tuple) else real(o)) for k, o in orig.opts.items()},
+                    orig.out, orig.phase, orig.group)
+        pairs.append((orig, ins))
         if ins.kind == "scalar" and "call" not in ins.opts:    # -lr for every parameter: computed once
             key = (ins.op, tuple(x.n if hasattr(x, "n") else ("literal", repr(x)) for x in ins.ins))
             if key in scalars:
@@ -324,12 +387,19 @@ def simplify(capture):
                 continue
             values = [constant(x) for x in ins.ins]
             if ins.op in (ops.Mul, ops.Div, ops.Add, ops.Sub) and ins.out.shape == () and ins.out.n not in kept and \
-                    all(v is not None for v in values):
+                    ins.out.n not in unfolded and all(v is not None for v in values):
                 result = np.asarray(ins.op.__new__(ins.op).forward(*values))   # folded: one number
                 alias[ins.out.n] = float(result) if result.dtype == np.float64 else result.dtype.type(result)
                 continue
         out.append(ins)
+    spread = {orig.ins[0].n for orig, ins in pairs if ins.kind == "op" and ins.op in _SHAPE_OPS
+              and not hasattr(ins.ins[0], "n") and hasattr(orig.ins[0], "n")}
+    if spread:
+        return simplify(capture, unfolded | spread)
     return _live(out, kept, written), alias
+
+
+_SHAPE_OPS = (ops.Reshape, ops.Transpose, ops.BroadcastTo, ops.GetItem)
 
 
 def _identity_operand(ins):
@@ -370,7 +440,7 @@ def _uses(instrs, kept):
 
 
 _REDUCING_GROUPS = (ops.Add, ops.Sub, ops.Mul, ops.Div, ops.Power, ops.Where, ops.Linear, ops.MatMul,
-                    ops.BCEWithLogits, ops.MSE, ops.SoftmaxCrossEntropy)
+                    ops.BCEWithLogits, ops.MSE, ops.SoftmaxCrossEntropy, ops.Maximum, ops.Minimum, ops.Einsum)
 
 
 def _rule(ins, text=""):
@@ -540,6 +610,7 @@ class Program:
     def __init__(self, capture):
         self.capture = capture
         self.instrs, self.alias = simplify(capture)
+        _generators.names = self.generators = {}
         self.readable, self.names = readable(capture, self.instrs, self.alias)
         self.readable_exec, _ = readable(capture, self.instrs, self.alias, for_exec=True)
 
@@ -550,6 +621,12 @@ class Program:
         for v in self.capture.values:
             if v.kind == "external":
                 ns[self.names[v]] = v.source.copy() if copy_externals else v.source
+        for name, gen in self.generators.values():  # the generators of random draws (te.randn, dropout)
+            ns[name] = gen
+        ns["forward"] = _forward                    # ops without a template: forward(ops_Name, ...)
+        for ins in self.capture.instrs:
+            if ins.kind == "op":
+                ns[f"ops_{ins.op.__name__}"] = ins.op
         for k, fn in enumerate(self.capture.calls):
             ns[f"_call{k}"] = fn
         return ns

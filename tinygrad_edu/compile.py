@@ -586,12 +586,14 @@ class CompiledStep:
             if out is not MISS:
                 return out
         key = _signature(args)
-        why = "first call" if not self.captures else "a new signature: " + _describe_key(key)
+        why = None
         for cap in self.captures.get(key, ()):
             why = cap.guards_hold()
             if why is None:
                 self.last = cap
                 return cap.replay(args)
+        if why is None:                                 # (described only when a capture is made)
+            why = "first call" if not self.captures else "a new signature: " + _describe_key(key)
         return self._capture(key, args, why)
 
     def _capture(self, key, args, why):

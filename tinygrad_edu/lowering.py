@@ -24,9 +24,10 @@ import numpy as np
 from . import ops
 
 _UFUNC1 = {ops.Neg: np.negative, ops.Exp: np.exp, ops.Log: np.log, ops.Sqrt: np.sqrt, ops.Tanh: np.tanh,
-           ops.Abs: np.absolute, ops.Sign: np.sign}
+           ops.Abs: np.absolute, ops.Sign: np.sign, ops.Sin: np.sin, ops.Cos: np.cos, ops.Tan: np.tan,
+           ops.Log1p: np.log1p, ops.Expm1: np.expm1}
 _UFUNC2 = {ops.Add: np.add, ops.Sub: np.subtract, ops.Mul: np.multiply, ops.Div: np.true_divide,
-           ops.Power: np.power}
+           ops.Power: np.power, ops.Maximum: np.maximum, ops.Minimum: np.minimum}
 _VIEWS = (ops.Reshape, ops.Transpose, ops.BroadcastTo)
 
 

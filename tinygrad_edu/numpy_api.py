@@ -39,7 +39,7 @@ import inspect
 
 import numpy as np
 
-from .errors import TinygradError
+from .errors import ShapeError, TinygradError
 from .modes import is_grad_enabled
 from .tensor import Tensor
 
@@ -181,7 +181,7 @@ _HINTS = {
     "mean": "Use t.mean(axis, keepdims).", "max": "Use t.max(axis, keepdims).",
     "min": "Use t.min(axis, keepdims).", "amax": "Use t.max(axis, keepdims).",
     "amin": "Use t.min(axis, keepdims).", "average": "Use t.mean(axis), or (t * w).sum() / w.sum().",
-    "maximum": "For a rectifier use np.maximum(t, 0) or t.relu().", "exp": "Use t.exp().",
+    "exp": "Use t.exp().",
     "reciprocal": "Use 1 / t.", "cbrt": "Use t ** (1 / 3) for positive t.",
     "fmax": "Use np.maximum.", "fmin": "Use np.minimum.", "matmul": "Use t @ other.",
     "dot": "Use t @ other.", "norm": "np.linalg.norm(x) with ord=None is supported; else write the norm out.",
@@ -201,10 +201,6 @@ def _ufunc_call(ufunc, inputs):
     f = _spelling(spellings + ("te." + name,), receiver)
     if f is not None:
         return f(b) if getattr(f, "__self__", None) is receiver else f(a, b)
-    if name == "maximum":                   # the rectifier np.maximum(z, 0), before a general maximum
-        for x, y in ((a, b), (b, a)):
-            if isinstance(x, Tensor) and not isinstance(y, Tensor) and np.ndim(y) == 0 and y == 0:
-                return x.relu()
     raise _NoSpelling(f"this version has no Tensor.{name} or te.{name}")
 
 
@@ -375,6 +371,61 @@ def _join(func, given):
     _only(given, {"arrays", "axis"}, defaults={"casting": "same_kind"})
     spellings = ("te.concatenate", "te.cat") if func.__name__ == "concatenate" else ("te.stack",)
     return _call(spellings, None, list(given["arrays"]), **_options(given, "axis"))
+
+
+@_numpy("hstack", "vstack")
+def _join_sides(func, given):
+    _only(given, {"tup"}, defaults={"casting": "same_kind"})
+    return _call(("te." + func.__name__,), None, list(given["tup"]))
+
+
+@_numpy("split", "array_split")
+def _split(func, given):
+    """NumPy's meaning: a number of (equal, for np.split) sections, or the indices to cut at."""
+    a = _tensor(given["ary"])
+    axis = given.get("axis", 0)
+    n = a.shape[axis]
+    cuts = given["indices_or_sections"]
+    if isinstance(cuts, (int, np.integer)):
+        if func.__name__ == "split" and n % cuts:
+            raise ShapeError(f"np.split: {n} elements along axis {axis} do not split into {cuts} equal sections "
+                             "(np.array_split allows unequal ones)")
+        size, extra = divmod(n, cuts)
+        sizes = [size + 1] * extra + [size] * (cuts - extra)
+    else:
+        bounds = [min(max(int(c), 0), n) for c in cuts]
+        sizes = [max(b - a_, 0) for a_, b in zip([0] + bounds, bounds + [n])]
+    return list(_call(("split",), a, sizes, axis))
+
+
+@_numpy("repeat")
+def _repeat(func, given):
+    """np.repeat repeats each element: Tensor.repeat_interleave (Tensor.repeat is PyTorch's tiling)."""
+    return _call(("repeat_interleave",), _tensor(given["a"]), given["repeats"], given.get("axis"))
+
+
+@_numpy("pad")
+def _pad(func, given):
+    _only(given, {"array", "pad_width", "mode", "constant_values"})
+    return _call(("te.pad",), None, given["array"], given["pad_width"], **_options(given, "mode", "constant_values"))
+
+
+@_numpy("diff")
+def _diff(func, given):
+    """x[1:] − x[:-1] along axis (n times)."""
+    _only(given, {"a", "n", "axis"})
+    a, axis = _tensor(given["a"]), given.get("axis", -1)
+    for _ in range(given.get("n", 1)):
+        ax = axis % a.ndim
+        head = (slice(None),) * ax
+        a = a[head + (slice(1, None),)] - a[head + (slice(None, -1),)]
+    return a
+
+
+@_numpy("trace")
+def _trace(func, given):
+    _only(given, {"a"}, defaults={"offset": 0, "axis1": 0, "axis2": 1})
+    return _call(("trace",), _tensor(given["a"]))
 
 
 @_numpy("transpose")

@@ -16,6 +16,7 @@ input's shape and dtype in one place (reduce_to), so binary ops never unbroadcas
 Composite ops (min, square, ...) are written in tensor.py in terms of these.
 """
 import math
+import string
 
 import numpy as np
 
@@ -53,6 +54,29 @@ def scatter_add(g, shape, index):
     return scatter_add_np(g, shape, index)
 
 
+def others_product(x, axis):
+    """For each element, the product of the OTHER elements along `axis` (the derivative of a product
+    with respect to one factor). Written without dividing by x, so it is exact where x has zeros: the
+    running products from the left and from the right, multiplied. On Tensors (second derivatives,
+    te.compile) it is spelled with one slice per position, so every step is a recorded op."""
+    n = x.shape[axis]
+    if not isinstance(x, Tensor):
+        ones = np.ones_like(np.take(x, [0], axis=axis)) if n else np.take(x, [], axis=axis)
+        before = np.take(x, range(n - 1), axis=axis)          # x₀ .. xₙ₋₂
+        after = np.flip(np.take(x, range(1, n), axis=axis), axis)
+        left = np.cumprod(np.concatenate([ones, before], axis), axis)          # Π_{j<i} x_j
+        right = np.flip(np.cumprod(np.concatenate([ones, after], axis), axis), axis)   # Π_{j>i} x_j
+        return left * right
+    at = (slice(None),) * (axis % x.ndim)
+    parts = [x[at + (slice(i, i + 1),)] for i in range(n)]
+    one = Tensor(np.ones(parts[0].shape, x.dtype)) if n else None
+    left, right = [one], [one]
+    for i in range(1, n):
+        left.append(left[-1] * parts[i - 1])
+        right.append(right[-1] * parts[n - i])
+    return Concatenate.apply(*[a * b for a, b in zip(left, right[::-1])], axis=axis) if n else x * 0
+
+
 # NumPy kernels ----------------------------------------------------------------------------------
 
 def as_float(x):
@@ -81,11 +105,54 @@ def softmax_np(x, axis):
 def log_softmax_np(x, axis):
     x = as_float(x)
     shifted = x - x.max(axis=axis, keepdims=True, initial=-np.inf)
+    if shifted.size == 0:                   # an empty axis (its log Σ would be log 0): nothing to do
+        return shifted
     return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
 
 
 def one_hot_np(labels, n, dtype):
     return (np.asarray(labels)[..., None] == np.arange(n)).astype(dtype)
+
+
+_erf = np.frompyfunc(math.erf, 1, 1)     # NumPy has no erf; math.erf is exact to the last bit
+
+
+def erf_np(x):
+    x = as_float(x)
+    return np.asarray(_erf(x), dtype=x.dtype)
+
+
+def einsum_terms(subscripts, shapes):
+    """Parse einsum subscripts into one letter string per operand and one for the output, with '...'
+    spelled out as letters (the same letters, right-aligned, in every operand) and the implicit output
+    (no '->') made explicit: the letters that appear once, in alphabetical order, after the '...' ones.
+    'ij,jk' -> (['ij', 'jk'], 'ik')."""
+    if not isinstance(subscripts, str):
+        raise ArgumentError(f"einsum: subscripts must be a string such as 'ij,jk->ik', got {subscripts!r}")
+    text = subscripts.replace(" ", "")
+    ins, arrow, out = text.partition("->")
+    terms = ins.split(",")
+    if len(terms) != len(shapes):
+        raise ShapeError(f"einsum: {subscripts!r} names {len(terms)} operand(s), {len(shapes)} given")
+    if any(c not in string.ascii_letters + ".," for c in ins + out):
+        raise ArgumentError(f"einsum: subscripts may hold only letters, ',', '->' and '...': {subscripts!r}")
+    free = [c for c in string.ascii_letters if c not in text]
+    extra = [len(shape) - (len(t) - 3) for t, shape in zip(terms, shapes) if "..." in t]
+    ell = "".join(free[:max(extra, default=0)])
+    spelled = []
+    for t, shape in zip(terms, shapes):
+        if "..." in t:
+            k = len(shape) - (len(t) - 3)
+            t = t.replace("...", ell[len(ell) - k:] if k > 0 else "")
+        if len(t) != len(shape) or "." in t:
+            raise ShapeError(f"einsum: subscripts {t!r} do not fit an operand of shape {tuple(shape)}")
+        spelled.append(t)
+    if arrow:
+        out = out.replace("...", ell)
+    else:
+        letters = "".join(spelled)
+        out = ell + "".join(sorted(c for c in set(letters) if letters.count(c) == 1 and c not in ell))
+    return spelled, out
 
 
 def scatter_add_np(g, shape, index):
@@ -282,6 +349,47 @@ class ReLU(Function):
         return g * (x > 0)
 
 
+class LeakyReLU(Function):
+    """out = x if x > 0 else slope · x;   dx = g if x > 0 else slope · g   (slope at exactly 0, as in PyTorch)"""
+    __slots__ = ("slope",)
+    name = "leaky_relu"
+    rule = "leaky_relu: 1 or slope"
+
+    def forward(self, x, slope=0.01):
+        self.slope = slope
+        return np.where(x > 0, x, x * slope)
+
+    def backward(self, g, x, out):
+        return np.where(x > 0, g, g * self.slope)
+
+
+class ELU(Function):
+    """out = x if x > 0 else α(eˣ − 1);   dx = g if x > 0 else g · (out + α)   (α eˣ, from the output)"""
+    __slots__ = ("alpha",)
+    rule = "elu: 1 or y + α"
+    saves_output = True
+
+    def forward(self, x, alpha=1.0):
+        self.alpha = alpha
+        x = as_float(x)
+        return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0)))   # (no overflow for big x)
+
+    def backward(self, g, x, out):
+        return np.where(x > 0, g, g * (out + self.alpha))
+
+
+class Softplus(Function):
+    """out = ln(1 + eˣ) = max(x, 0) + ln(1 + e^−|x|) (finite for every x);   dx = g · σ(x)"""
+    rule = "softplus: σ(x)"
+
+    def forward(self, x):
+        x = as_float(x)
+        return np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x)))
+
+    def backward(self, g, x, out):
+        return g * sigmoid(x)
+
+
 class Abs(Function):
     """out = |x|;   dx = g · sign(x)   (0 at x = 0)"""
     rule = "abs: sign(x)"
@@ -303,6 +411,75 @@ class Sign(Function):
 
     def backward(self, g, x, out):
         return g * 0
+
+
+class Sin(Function):
+    """out = sin x;   dx = g · cos x"""
+    rule = "sin: cos x"
+
+    def forward(self, x):
+        return np.sin(x)
+
+    def backward(self, g, x, out):
+        return g * np.cos(x)
+
+
+class Cos(Function):
+    """out = cos x;   dx = −g · sin x"""
+    rule = "cos: −sin x"
+
+    def forward(self, x):
+        return np.cos(x)
+
+    def backward(self, g, x, out):
+        return -g * np.sin(x)
+
+
+class Tan(Function):
+    """out = tan x;   dx = g · (1 + out²)   (1 / cos² x, from the output)"""
+    rule = "tan: 1 + y²"
+    saves_inputs, saves_output = False, True
+
+    def forward(self, x):
+        return np.tan(x)
+
+    def backward(self, g, x, out):
+        return g * (1 + out * out)
+
+
+class Log1p(Function):
+    """out = ln(1 + x), accurate for tiny x;   dx = g / (1 + x)"""
+    rule = "log1p: 1/(1 + x)"
+
+    def forward(self, x):
+        return np.log1p(x)
+
+    def backward(self, g, x, out):
+        return g / (1 + x)
+
+
+class Expm1(Function):
+    """out = eˣ − 1, accurate for tiny x;   dx = g · (out + 1)"""
+    rule = "expm1: eˣ"
+    saves_inputs, saves_output = False, True
+
+    def forward(self, x):
+        return np.expm1(x)
+
+    def backward(self, g, x, out):
+        return g * (out + 1)
+
+
+class Erf(Function):
+    """out = erf x = (2/√π) ∫₀ˣ e^(−t²) dt;   dx = g · (2/√π) e^(−x²)
+    (the Gaussian error function: GELU is x · ½(1 + erf(x/√2)))"""
+    rule = "erf: 2/√π · e^(−x²)"
+
+    def forward(self, x):
+        return erf_np(x)
+
+    def backward(self, g, x, out):
+        return g * (2 / math.sqrt(math.pi)) * np.exp(-(x * x))
 
 
 class Clip(Function):
@@ -346,6 +523,35 @@ class Where(Function):
 
     def backward(self, g, cond, x, y, out):
         return None, np.where(cond, g, 0), np.where(cond, 0, g)
+
+
+class Maximum(Function):
+    """out = max(x, y) elementwise;   dx = g · [x > y],  dy = g · [y > x];  where x = y each gets g/2
+    (a tie splits the gradient equally, as Tensor.max and PyTorch's maximum do)"""
+    rule = "maximum: [x > y], [y > x] (ties ½)"
+
+    def forward(self, x, y):
+        return np.maximum(x, y)
+
+    def backward(self, g, x, y, out):
+        tie = (x == y) * 0.5
+        dx = g * ((x > y) + tie) if self.needs[0] else None
+        dy = g * ((y > x) + tie) if self.needs[1] else None
+        return dx, dy
+
+
+class Minimum(Function):
+    """out = min(x, y) elementwise;   dx = g · [x < y],  dy = g · [y < x];  ties split g equally"""
+    rule = "minimum: [x < y], [y < x] (ties ½)"
+
+    def forward(self, x, y):
+        return np.minimum(x, y)
+
+    def backward(self, g, x, y, out):
+        tie = (x == y) * 0.5
+        dx = g * ((x < y) + tie) if self.needs[0] else None
+        dy = g * ((y < x) + tie) if self.needs[1] else None
+        return dx, dy
 
 
 class NoGrad(Function):
@@ -429,6 +635,51 @@ class Linear(Function):
         return (g @ W.T if need_x else None), (x.T @ g if need_W else None), (g if need_b else None)
 
 
+class Einsum(Function):
+    """out = einsum(subscripts, a, b, ...): multiply the operands, sum the letters the output lacks.
+    The gradient of each operand is again an einsum: g and the OTHER operands, back to its letters.
+
+        'ij,jk->ik' (a @ b):   da = einsum('ik,jk->ij', g, b) = g bᵀ,   db = einsum('ik,ij->jk', g, a) = aᵀ g
+
+    A letter repeated in one operand ('ii->i', the diagonal) sends g back onto the diagonal (an
+    identity joins the einsum); a letter only that operand has ('ij->i', a sum) spreads g over it
+    (a vector of ones joins)."""
+    __slots__ = ("terms", "output")
+    rule = "einsum: einsum(g, others)"
+
+    def forward(self, *xs, subscripts):
+        self.terms, self.output = einsum_terms(subscripts, [np.shape(x) for x in xs])
+        return np.einsum(",".join(self.terms) + "->" + self.output, *xs)
+
+    def backward(self, g, *xs_and_out):
+        xs = xs_and_out[:-1]
+        grads = []
+        for k, x in enumerate(xs):
+            if not self.needs[k]:
+                grads.append(None)
+                continue
+            terms = [self.output] + [t for j, t in enumerate(self.terms) if j != k]
+            operands = [g] + [y for j, y in enumerate(xs) if j != k]
+            sizes = {}                                  # the largest size each letter has there
+            for t, y in zip(terms, operands):
+                for c, n in zip(t, np.shape(y)):
+                    sizes[c] = max(sizes.get(c, 0), n)
+            fresh = (c for c in string.ascii_letters if c not in "".join(self.terms) + self.output)
+            target = ""
+            for c, n in zip(self.terms[k], np.shape(x)):
+                if c in target:                         # repeated: the diagonal, via an identity
+                    d = next(fresh)
+                    terms.append(c + d)
+                    operands.append(np.eye(n, dtype=x.dtype))
+                    c = d
+                elif c not in sizes or sizes[c] < n:    # no other term has the letter at this size
+                    terms.append(c)
+                    operands.append(np.ones(n, dtype=x.dtype))
+                target += c
+            grads.append(np.einsum(",".join(terms) + "->" + target, *operands))
+        return tuple(grads)
+
+
 # ---------------------------------------------------------------------------------------------------
 # Reductions. Their backward spreads g back over the reduced axes (g.reshape(kept) broadcast to x).
 
@@ -478,6 +729,38 @@ class Max(Function):
         return g.reshape(self.kept) * hit / hit.sum(axis=self.axis, keepdims=True)
 
 
+class Prod(Function):
+    """out = Π x over axis (None: all);   dx = g · (the product of the other elements)
+    Not g · out / x: that divides by zero where some x is 0 (see others_product)."""
+    __slots__ = ("kept", "axis")
+    rule = "prod: Π others"
+
+    def forward(self, x, axis=None, keepdims=False):
+        self.axis, self.kept = axis, keep_shape(x.shape, axis)
+        return x.prod(axis=axis, keepdims=keepdims)
+
+    def backward(self, g, x, out):
+        if self.axis is None:
+            others = others_product(x.reshape(-1), 0).reshape(x.shape)
+        else:
+            others = others_product(x, self.axis)
+        return g.reshape(self.kept) * others
+
+
+class Cumsum(Function):
+    """out_i = Σ_{j ≤ i} x_j along axis;   dx_j = Σ_{i ≥ j} g_i (a cumulative sum from the other end)"""
+    __slots__ = ("axis",)
+    rule = "cumsum: reversed cumsum"
+    saves_inputs = False
+
+    def forward(self, x, axis):
+        self.axis = axis
+        return np.cumsum(x, axis=axis)
+
+    def backward(self, g, x, out):
+        return np.flip(np.cumsum(np.flip(g, self.axis), axis=self.axis), self.axis)
+
+
 # ---------------------------------------------------------------------------------------------------
 # Shape ops
 
@@ -501,8 +784,9 @@ class Transpose(Function):
     saves_inputs = False
 
     def forward(self, x, axes=None):
-        self.axes = axes
-        return x.transpose(axes)
+        out = x.transpose(axes)
+        self.axes = None if axes is None else tuple(a % x.ndim for a in axes)   # (−1: the last axis)
+        return out
 
     def backward(self, g, x, out):
         return g.transpose(None if self.axes is None else tuple(np.argsort(self.axes)))
@@ -551,6 +835,40 @@ class ScatterAdd(Function):
         return gout[self.index]
 
 
+class Concatenate(Function):
+    """out = x₁, x₂, ... joined along axis;   dxᵢ = the slice of g where xᵢ went"""
+    __slots__ = ("slices",)
+    name = "concatenate"
+    rule = "concatenate: slices"
+    saves_inputs = False
+
+    def forward(self, *xs, axis=0):
+        out = np.concatenate(xs, axis=axis)
+        ax, end, self.slices = axis % out.ndim, 0, []
+        for x in xs:
+            self.slices.append((slice(None),) * ax + (slice(end, end + x.shape[ax]),))
+            end += x.shape[ax]
+        return out
+
+    def backward(self, g, *xs_and_out):
+        return tuple(g[s] if need else None for s, need in zip(self.slices, self.needs))
+
+
+class Pad(Function):
+    """out = x surrounded by a constant (pad_width: a (before, after) pair per axis);
+    dx = the middle of g, where x went"""
+    __slots__ = ("middle",)
+    rule = "pad: middle slice"
+    saves_inputs = False
+
+    def forward(self, x, pad_width, value=0.0):
+        self.middle = tuple(slice(before, before + n) for (before, _), n in zip(pad_width, x.shape))
+        return np.pad(x, pad_width, constant_values=value)
+
+    def backward(self, g, x, out):
+        return g[self.middle]
+
+
 # ---------------------------------------------------------------------------------------------------
 # Softmax family: fused for numerical stability (they subtract the row maximum before exp).
 
@@ -595,7 +913,8 @@ class LogSumExp(Function):
         self.axis, self.kept = axis, keep_shape(x.shape, axis)
         m = x.max(axis=axis, keepdims=True, initial=-np.inf)
         m = np.where(np.isfinite(m), m, 0)           # rows of -inf (or inf) must not give NaN here
-        out = np.log(np.exp(x - m).sum(axis=axis, keepdims=True)) + m
+        with np.errstate(divide="ignore"):  # log 0 = −inf: the answer for an empty axis or −inf rows
+            out = np.log(np.exp(x - m).sum(axis=axis, keepdims=True)) + m
         return out if keepdims else out.squeeze(axis)
 
     def backward(self, g, x, out):

@@ -22,6 +22,7 @@ from typing import Callable
 
 import numpy as np
 
+from . import functions as te
 from .gradcheck import gradcheck, gradgradcheck
 from .tensor import Tensor
 
@@ -149,6 +150,9 @@ CASES = [
     case("max", lambda a: a.max(), (3, 4), domain="distinct"),
     case("max axis=1 keepdims", lambda a: a.max(axis=1, keepdims=True), (3, 4), domain="distinct"),
     case("min axis=0", lambda a: a.min(axis=0), (3, 4), domain="distinct"),
+    case("var, std", lambda a: a.var(axis=1) + a.std(), (3, 4)),
+    case("prod axis=1, prod", lambda a: a.prod(axis=1) + a.prod(), (3, 4), domain="positive"),
+    case("cumsum", lambda a: a.cumsum(axis=1), (3, 4)),
     # elementwise functions
     case("exp", lambda a: a.exp(), (2, 3)),
     case("log", lambda a: a.log(), (2, 3), domain="positive"),
@@ -162,6 +166,12 @@ CASES = [
     case("clip(-0.5, 0.5)", lambda a: a.clip(-0.5, 0.5), (3, 4), domain="off clip bounds"),
     case("clip(min=-0.5)", lambda a: a.clip(min=-0.5), (3, 4), domain="off clip bounds"),
     case("astype float64 (cast)", lambda a: a.astype(np.float64) * a, (2, 3)),
+    case("sin, cos, tan", lambda a: a.sin() * a.cos() + (0.5 * a).tan(), (2, 3)),
+    case("log1p, expm1", lambda a: a.log1p() + a.expm1(), (2, 3), domain="positive"),
+    case("erf (inside gelu)", lambda a: a.gelu() + a.erf(), (2, 3)),
+    case("leaky_relu, elu", lambda a: a.leaky_relu(0.1) + a.elu(), (2, 3), domain="away from 0"),
+    case("softplus, silu", lambda a: a.softplus() + a.silu(), (2, 3)),
+    case("maximum, minimum", lambda a, b: te.maximum(a, b) + 2 * te.minimum(a, b), (3, 4), (4,)),
     # shapes and indexing
     case("reshape", lambda a: a.reshape(3, 2), (2, 3)),
     case("flatten", lambda a: a.flatten(), (2, 3, 2)),
@@ -169,6 +179,12 @@ CASES = [
     case("transpose axes (2,0,1)", lambda a: a.transpose(2, 0, 1), (2, 3, 4)),
     case("swapaxes", lambda a: a.swapaxes(0, 2), (2, 3, 4)),
     case("broadcast_to", lambda a: a.broadcast_to((2, 3, 4)), (3, 1)),
+    case("concatenate, stack", lambda a, b: te.cat([a, b], dim=1) + te.stack([a, a], axis=1).reshape(3, 4), (3, 2),
+         (3, 2)),
+    case("pad", lambda a: a.pad(((1, 0), (0, 2))), (2, 3)),
+    case("einsum ij,kj->ik (a @ bᵀ)", lambda a, b: te.einsum("ij,kj->ik", a, b), (2, 3), (4, 3)),
+    case("einsum ii->i (diagonal), i,j->ij", lambda a, v: te.einsum("ii->i", a) * te.einsum("i,j->ij", v, v),
+         (3, 3), (3,)),
     case("getitem slice", lambda a: a[1:, ::2], (3, 4)),
     case("getitem int and None", lambda a: a[1, None], (3, 4)),
     case("getitem repeated indices", lambda a: a[_IDX], (3, 2)),
@@ -215,6 +231,15 @@ CASES = [
     second("2nd order: linear, mse", lambda x, W, b, t: x.linear(W, b).mse(t), (3, 2), (2, 2), (2,), (3, 2)),
     second("2nd order: abs, where", lambda a, b: a.abs() * a + a.where(a > 0, b) * b, (2, 3), (2, 3),
            domain="away from 0"),
+    second("2nd order: sin, erf, softplus, tan", lambda a: a.sin() * a.erf() + a.softplus() * (0.5 * a).tan(),
+           (2, 3)),
+    second("2nd order: log1p, expm1, leaky_relu, elu", lambda a: a.log1p() * a.expm1() + a.leaky_relu() * a.elu(),
+           (2, 3), domain="positive"),
+    second("2nd order: maximum, minimum", lambda a, b: te.maximum(a, b) * te.minimum(a, b) * a, (2, 3), (2, 3)),
+    second("2nd order: prod, cumsum", lambda a: a.prod(axis=0) * a.cumsum(axis=1).sum(axis=0),
+           (3, 2)),
+    second("2nd order: einsum, concatenate, pad",
+           lambda a, b: te.einsum("ij,kj->ik", te.cat([a, b], dim=0), a).pad(1) * 1.5, (2, 3), (1, 3)),
     second("2nd order: getitem, max, logsumexp",
            lambda a: (a[_IDX] * a[_IDX]).sum(axis=0) + a.max(axis=0) * a.logsumexp(axis=0), (3, 2),
            domain="distinct"),

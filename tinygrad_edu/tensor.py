@@ -13,6 +13,8 @@ integer tensor raises DTypeError (convert first: `Tensor(x, dtype=np.float64)`).
 Everything that differentiates lives elsewhere: ops.py (the primitive ops), function.py (recording),
 autograd.py (the backward pass). This file is the user-facing sugar over them.
 """
+import collections
+
 import numpy as np
 
 from .errors import ArgumentError, DTypeError, GraphError, IndexOutOfRange, ShapeError
@@ -59,10 +61,51 @@ def _axis(axis):
     return tuple(axis) if isinstance(axis, list) else axis
 
 
+def _pick(what, axis, dim, keepdims=False, keepdim=None):
+    """(axis, keepdims) from NumPy's axis=/keepdims= or PyTorch's dim=/keepdim= (either spelling)."""
+    if dim is not None:
+        if axis is not None:
+            raise ArgumentError(f"{what}: give axis= (NumPy's name) or dim= (PyTorch's), not both")
+        axis = dim
+    if keepdim is not None:
+        keepdims = keepdim
+    return _axis(axis), bool(keepdims)
+
+
+def _sizes(args, what):
+    """Sizes given as f(2, 3), f((2, 3)) or f([2, 3]) -> (2, 3)."""
+    if len(args) == 1 and isinstance(args[0], (tuple, list)):
+        args = tuple(args[0])
+    if not all(isinstance(n, (int, np.integer)) and not isinstance(n, bool) for n in args):
+        raise ArgumentError(f"{what}: expected integer sizes, got {args!r}")
+    return tuple(int(n) for n in args)
+
+
+def _count(shape, axis):
+    """How many elements a reduction over `axis` (None, an int or a tuple) combines."""
+    if axis is None:
+        return int(np.prod(shape, dtype=np.int64))
+    axes = {a % len(shape) for a in (axis if isinstance(axis, tuple) else (axis,))}
+    return int(np.prod([shape[a] for a in axes], dtype=np.int64))
+
+
+def _one_axis(axis, ndim, what):
+    """An axis as a non-negative int (negative counts from the end), or IndexOutOfRange."""
+    if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
+        raise ArgumentError(f"{what}: axis must be an integer, got {axis!r}")
+    if not -ndim <= axis < max(ndim, 1):
+        raise IndexOutOfRange(f"{what}: axis {axis} is out of range for a tensor with {ndim} dimension(s)")
+    return int(axis) % max(ndim, 1)
+
+
 def _check_float(arr, what):
     if arr.dtype.kind != "f":
         raise DTypeError(f"{what}: only floating-point tensors can require grad, this one is {arr.dtype}; "
                          "convert it first, e.g. Tensor(x, dtype=np.float64)")
+
+
+MinMax = collections.namedtuple("MinMax", ["values", "indices"])
+MinMax.__doc__ = "What x.max(dim=d) and x.min(dim=d) return, as in PyTorch: (values, indices)."
 
 
 class Tensor:
@@ -485,24 +528,102 @@ class Tensor:
         _fn.note_inplace(self._data)
 
     # -- reductions ----------------------------------------------------------------------------------
-    def sum(self, axis=None, keepdims=False):
-        return _ops.Sum.apply(self, axis=_axis(axis), keepdims=keepdims)
+    # NumPy's axis=/keepdims= and PyTorch's dim=/keepdim= are both accepted.
+    def sum(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        """Σ over axis (None: everything); the gradient spreads g back over the summed axes."""
+        axis, keepdims = _pick("sum", axis, dim, keepdims, keepdim)
+        return _ops.Sum.apply(self, axis=axis, keepdims=keepdims)
 
-    def mean(self, axis=None, keepdims=False):
-        return _ops.Mean.apply(self, axis=_axis(axis), keepdims=keepdims)
+    def mean(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        """The average over axis (None: everything)."""
+        axis, keepdims = _pick("mean", axis, dim, keepdims, keepdim)
+        return _ops.Mean.apply(self, axis=axis, keepdims=keepdims)
 
-    def max(self, axis=None, keepdims=False):
-        """Maximum; where several elements tie for it, the gradient is split equally among them
-        (which is also what central differences measure)."""
-        return _ops.Max.apply(self, axis=_axis(axis), keepdims=keepdims)
+    def max(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        """Maximum over axis (NumPy: the values); where several elements tie for it, the gradient is
+        split equally among them (also what central differences measure). PyTorch's spellings:
+        x.max(dim=1) gives the pair (values, indices), and x.max(other_tensor) is te.maximum."""
+        if isinstance(axis, Tensor):
+            return self.maximum(axis)
+        if dim is not None:
+            _pick("max", axis, dim)                  # (refuses axis= and dim= together)
+            return self._with_indices("max", dim, keepdims if keepdim is None else keepdim)
+        axis, keepdims = _pick("max", axis, dim, keepdims, keepdim)
+        return _ops.Max.apply(self, axis=axis, keepdims=keepdims)
 
-    def min(self, axis=None, keepdims=False):
-        """Minimum (ties share the gradient equally, like max)."""
-        return -((-self).max(axis=axis, keepdims=keepdims))
+    def min(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        """Minimum (ties share the gradient equally, like max; dim= gives (values, indices))."""
+        if isinstance(axis, Tensor):
+            return self.minimum(axis)
+        if dim is not None:
+            _pick("min", axis, dim)                  # (refuses axis= and dim= together)
+            return self._with_indices("min", dim, keepdims if keepdim is None else keepdim)
+        return -((-self).max(*_pick("min", axis, dim, keepdims, keepdim)))
 
-    def argmax(self, axis=None):
-        """Indices of the maxima (not differentiable)."""
-        return _ops.NoGrad.apply(self, fn=np.argmax, axis=axis)
+    def amax(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        """The maximum values (PyTorch's amax: values only, also with dim=)."""
+        return self.max(*_pick("amax", axis, dim, keepdims, keepdim))
+
+    def amin(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        """The minimum values (PyTorch's amin)."""
+        return self.min(*_pick("amin", axis, dim, keepdims, keepdim))
+
+    def _with_indices(self, kind, dim, keepdim):
+        """PyTorch's x.max(dim=d): (values, indices) along one axis."""
+        values = getattr(self, kind)(axis=dim, keepdims=keepdim)
+        indices = getattr(self, "arg" + kind)(axis=dim, keepdims=keepdim)
+        return MinMax(values, indices)
+
+    def argmax(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        """Indices of the maxima (int64, not differentiable; the first one where several tie)."""
+        axis, keepdims = _pick("argmax", axis, dim, keepdims, keepdim)
+        return _ops.NoGrad.apply(self, fn=np.argmax, axis=axis, keepdims=keepdims)
+
+    def argmin(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        """Indices of the minima (not differentiable)."""
+        axis, keepdims = _pick("argmin", axis, dim, keepdims, keepdim)
+        return _ops.NoGrad.apply(self, fn=np.argmin, axis=axis, keepdims=keepdims)
+
+    def prod(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        """Product over axis; its gradient is the product of the other elements (exact at zeros)."""
+        axis, keepdims = _pick("prod", axis, dim, keepdims, keepdim)
+        if not isinstance(axis, tuple):
+            return _ops.Prod.apply(self, axis=axis, keepdims=keepdims)
+        out = self                                  # several axes: one after the other
+        for a in sorted((_one_axis(a, self.ndim, "prod") for a in axis), reverse=True):
+            out = _ops.Prod.apply(out, axis=a, keepdims=True)
+        gone = {a % self.ndim for a in axis}
+        return out if keepdims else out.reshape(tuple(n for i, n in enumerate(self.shape) if i not in gone))
+
+    def var(self, axis=None, ddof=None, keepdims=False, *, dim=None, keepdim=None, correction=None,
+            unbiased=None):
+        """Variance Σ(x − mean)² / (n − ddof), built from mean, subtraction and sum (so its gradient
+        2(x − mean)/(n − ddof) comes from the chain rule). The default follows the spelling:
+        x.var() and x.var(axis=...) divide by n (NumPy's ddof=0); x.var(dim=...) divides by n − 1
+        (PyTorch's correction=1). ddof=, correction= or unbiased= choose explicitly."""
+        axis, keepdims = _pick("var", axis, dim, keepdims, keepdim)
+        if correction is not None:
+            ddof = correction
+        elif unbiased is not None:
+            ddof = int(bool(unbiased))
+        elif ddof is None:
+            ddof = 1 if dim is not None else 0
+        d = self - self.mean(axis=axis, keepdims=True)
+        return (d * d).sum(axis=axis, keepdims=keepdims) / (_count(self.shape, axis) - ddof)
+
+    def std(self, axis=None, ddof=None, keepdims=False, *, dim=None, keepdim=None, correction=None,
+            unbiased=None):
+        """Standard deviation: √var (same defaults as var)."""
+        return self.var(axis, ddof, keepdims, dim=dim, keepdim=keepdim, correction=correction,
+                        unbiased=unbiased).sqrt()
+
+    def cumsum(self, axis=None, *, dim=None):
+        """Running sum along axis (None: of the flattened tensor, as NumPy); its gradient is the
+        running sum of g taken from the other end."""
+        axis, _ = _pick("cumsum", axis, dim)
+        if axis is None:
+            return _ops.Cumsum.apply(self.reshape(-1), axis=0)
+        return _ops.Cumsum.apply(self, axis=_one_axis(axis, self.ndim, "cumsum"))
 
     # -- elementwise -------------------------------------------------------------------------------
     def exp(self):
@@ -510,6 +631,34 @@ class Tensor:
 
     def log(self):
         return _ops.Log.apply(self)
+
+    def log2(self):
+        """log₂ x = ln x / ln 2."""
+        return _ops.Log.apply(self) * float(1 / np.log(2.0))     # (a Python float never upcasts float32)
+
+    def log1p(self):
+        """ln(1 + x), accurate for small x."""
+        return _ops.Log1p.apply(self)
+
+    def expm1(self):
+        """eˣ − 1, accurate for small x."""
+        return _ops.Expm1.apply(self)
+
+    def sin(self):
+        """sin x; derivative cos x."""
+        return _ops.Sin.apply(self)
+
+    def cos(self):
+        """cos x; derivative −sin x."""
+        return _ops.Cos.apply(self)
+
+    def tan(self):
+        """tan x; derivative 1 + tan² x."""
+        return _ops.Tan.apply(self)
+
+    def erf(self):
+        """The Gaussian error function (GELU uses it)."""
+        return _ops.Erf.apply(self)
 
     def tanh(self):
         return _ops.Tanh.apply(self)
@@ -521,6 +670,35 @@ class Tensor:
         """max(x, 0); the gradient at exactly 0 is 0 (as in PyTorch and JAX)."""
         return _ops.ReLU.apply(self)
 
+    def leaky_relu(self, negative_slope=0.01):
+        """x for x > 0, negative_slope · x otherwise."""
+        return _ops.LeakyReLU.apply(self, slope=negative_slope)
+
+    def elu(self, alpha=1.0):
+        """x for x > 0, α(eˣ − 1) otherwise."""
+        return _ops.ELU.apply(self, alpha=alpha)
+
+    def softplus(self, beta=1.0):
+        """ln(1 + e^(βx)) / β, a smooth relu (PyTorch's, without its threshold: the two differ by
+        less than e⁻²⁰ where PyTorch switches to x)."""
+        if beta == 1:
+            return _ops.Softplus.apply(self)
+        return _ops.Softplus.apply(self * beta) / beta
+
+    def gelu(self, approximate="none"):
+        """x · Φ(x) with Φ the standard normal CDF, ½(1 + erf(x/√2)) (PyTorch's default);
+        approximate='tanh': ½x(1 + tanh(√(2/π)(x + 0.044715x³)))."""
+        if approximate == "tanh":
+            inner = (self + 0.044715 * self * self * self) * float(np.sqrt(2 / np.pi))
+            return 0.5 * self * (1 + inner.tanh())
+        if approximate != "none":
+            raise ArgumentError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+        return 0.5 * self * (1 + (self * float(1 / np.sqrt(2))).erf())
+
+    def silu(self):
+        """x · σ(x) (also called swish)."""
+        return self * self.sigmoid()
+
     def abs(self):
         return _ops.Abs.apply(self)
 
@@ -531,8 +709,24 @@ class Tensor:
     def sqrt(self):
         return _ops.Sqrt.apply(self)
 
+    def rsqrt(self):
+        """1 / √x."""
+        return _ops.Pow.apply(self, p=-0.5)
+
+    def reciprocal(self):
+        """1 / x."""
+        return _ops.Div.apply(1.0, self)
+
     def square(self):
         return _ops.Pow.apply(self, p=2)
+
+    def maximum(self, other):
+        """Elementwise maximum with other (ties split the gradient equally)."""
+        return _ops.Maximum.apply(self, other)
+
+    def minimum(self, other):
+        """Elementwise minimum with other (ties split the gradient equally)."""
+        return _ops.Minimum.apply(self, other)
 
     def clip(self, min=None, max=None):
         """Limit values to [min, max] (numbers, arrays or Tensors, broadcasting; the bounds are
@@ -540,6 +734,8 @@ class Tensor:
         lo = min._data if isinstance(min, Tensor) else (None if min is None else _fn.as_constant(min, "clip"))
         hi = max._data if isinstance(max, Tensor) else (None if max is None else _fn.as_constant(max, "clip"))
         return _ops.Clip.apply(self, lo=lo, hi=hi)
+
+    clamp = clip
 
     def astype(self, dtype):
         """Convert to another dtype: differentiable between float dtypes; a cast to an int or bool
@@ -549,24 +745,136 @@ class Tensor:
             return _ops.NoGrad.apply(self, fn=np.ndarray.astype, dtype=dtype)
         return _ops.Cast.apply(self, dtype=dtype)
 
+    # PyTorch's conversions and method spellings of the operators
+    def float(self):
+        """As float32 (PyTorch's .float(); differentiable). float(t) is still the Python number."""
+        return self.astype(np.float32)
+
+    def double(self):
+        """As float64 (PyTorch's .double())."""
+        return self.astype(np.float64)
+
+    def long(self):
+        """As int64 (PyTorch's .long(); ends the graph)."""
+        return self.astype(np.int64)
+
+    def to(self, target):
+        """PyTorch's .to(): a dtype (as astype), 'cpu' (the tensor itself: there is no other device)
+        or another Tensor (its dtype)."""
+        if isinstance(target, Tensor):
+            target = target.dtype
+        if isinstance(target, str) and target in ("cpu", "cpu:0"):
+            return self
+        if isinstance(target, str) and target.split(":")[0] in ("cuda", "mps", "xpu", "meta"):
+            raise ArgumentError(f"to: tinygrad_edu computes with NumPy, on the CPU only; got device {target!r}")
+        return self if np.dtype(numeric_dtype(target, "to")) == self.dtype else self.astype(target)
+
+    def numel(self):
+        """Number of elements (PyTorch's name for .size)."""
+        return self._data.size
+
+    def dim(self):
+        """Number of dimensions (PyTorch's name for .ndim)."""
+        return self._data.ndim
+
+    def add(self, other, alpha=1):
+        """self + alpha · other."""
+        return self + (other if type(alpha) is int and alpha == 1 else other * alpha)
+
+    def sub(self, other, alpha=1):
+        """self − alpha · other."""
+        return self - (other if type(alpha) is int and alpha == 1 else other * alpha)
+
+    def mul(self, other):
+        """self * other (the method spellings of PyTorch and early tinygrad)."""
+        return self * other
+
+    def div(self, other):
+        """self / other."""
+        return self / other
+
+    def pow(self, exponent):
+        """self ** exponent."""
+        return self ** exponent
+
+    def neg(self):
+        """−self."""
+        return -self
+
+    # comparisons as methods: boolean tensors without a graph, like the operators
+    def eq(self, other):
+        return self == other
+
+    def ne(self, other):
+        return self != other
+
+    def lt(self, other):
+        return self < other
+
+    def le(self, other):
+        return self <= other
+
+    def gt(self, other):
+        return self > other
+
+    def ge(self, other):
+        return self >= other
+
     # -- shape -------------------------------------------------------------------------------------
     def reshape(self, *shape):
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
         return _ops.Reshape.apply(self, shape=shape)
 
-    def flatten(self):
-        return self.reshape(-1)
+    def view(self, *shape):
+        """PyTorch's name for reshape (here always a reshape: there are no strides to share)."""
+        return self.reshape(*shape)
+
+    def view_as(self, other):
+        """Reshaped to other's shape."""
+        return self.reshape(other.shape)
+
+    reshape_as = view_as
+
+    def flatten(self, start_dim=0, end_dim=-1):
+        """Merge the axes start_dim..end_dim into one (all of them by default, as NumPy's flatten)."""
+        if self.ndim == 0:
+            return self.reshape(1)
+        start = _one_axis(start_dim, self.ndim, "flatten")
+        end = _one_axis(end_dim, self.ndim, "flatten")
+        if start > end:
+            raise ArgumentError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
+        return self.reshape(self.shape[:start] + (-1,) + self.shape[end + 1:])
 
     def transpose(self, *axes):
-        """Permute the axes (none given, or None: reverse them), as ndarray.transpose does."""
+        """Two axes given: swap them, as PyTorch's x.transpose(0, 1) - so on a matrix this is its
+        transpose. NOT NumPy's meaning, where two numbers are a full permutation of a 2-D array and
+        x.transpose(0, 1) leaves it as it is; for a permutation use permute(...) or pass the
+        axes as one tuple, x.transpose((1, 2, 0)). No axes (or None): reverse them, as .T."""
+        if len(axes) == 2 and all(isinstance(a, (int, np.integer)) for a in axes):
+            return self.swapaxes(*axes)
         if len(axes) == 1 and (axes[0] is None or isinstance(axes[0], (tuple, list))):
-            axes = None if axes[0] is None else tuple(axes[0])   # Transpose.backward passes None
+            axes = None if axes[0] is None else tuple(axes[0])   # Transpose.backward passes a tuple
         return _ops.Transpose.apply(self, axes=axes or None)
+
+    def permute(self, *dims):
+        """Reorder all the axes: x.permute(2, 0, 1) or x.permute((2, 0, 1)) (PyTorch; NumPy's
+        transpose with axes)."""
+        dims = _sizes(dims, "permute")
+        if len(dims) != self.ndim:
+            raise ShapeError(f"permute: {len(dims)} axes given for a tensor of shape {self.shape}")
+        return _ops.Transpose.apply(self, axes=dims)
 
     @property
     def T(self):
         return _ops.Transpose.apply(self, axes=None)
+
+    def t(self):
+        """The transpose of a matrix (PyTorch's .t(): tensors of at most 2 dimensions)."""
+        if self.ndim > 2:
+            raise ShapeError(f"t(): expects a tensor of at most 2 dimensions, got shape {self.shape}; "
+                             "use transpose(d0, d1) or permute(...)")
+        return self.T
 
     def swapaxes(self, a, b):
         axes = list(range(self._data.ndim))
@@ -576,8 +884,164 @@ class Tensor:
             raise IndexOutOfRange(f"swapaxes: axes {a}, {b} out of range for shape {self.shape}") from None
         return _ops.Transpose.apply(self, axes=tuple(axes))
 
+    swapdims = swapaxes
+
     def broadcast_to(self, shape):
         return _ops.BroadcastTo.apply(self, shape=tuple(shape))
+
+    def expand(self, *sizes):
+        """PyTorch's expand: broadcast_to, where -1 keeps that axis's size."""
+        sizes = _sizes(sizes, "expand")
+        lead = len(sizes) - self.ndim
+        if lead < 0:
+            raise ShapeError(f"expand: {len(sizes)} sizes given for a tensor of shape {self.shape}")
+        shape = tuple(self.shape[i - lead] if n == -1 and i >= lead else n for i, n in enumerate(sizes))
+        return self.broadcast_to(shape)
+
+    def expand_as(self, other):
+        """Broadcast to other's shape."""
+        return self.broadcast_to(other.shape)
+
+    def squeeze(self, axis=None, *, dim=None):
+        """Remove axes of size 1: all of them, or the ones named. With axis= (NumPy) naming an axis
+        whose size is not 1 is an error; with dim= (PyTorch) such an axis is left as it is."""
+        torch_style = dim is not None
+        axis, _ = _pick("squeeze", axis, dim)
+        if axis is None:
+            return self.reshape(tuple(n for n in self.shape if n != 1))
+        axes = {_one_axis(a, self.ndim, "squeeze") for a in (axis if isinstance(axis, tuple) else (axis,))}
+        bad = [a for a in sorted(axes) if self.shape[a] != 1]
+        if bad and not torch_style:
+            raise ShapeError(f"squeeze: axis {bad[0]} has size {self.shape[bad[0]]}, not 1 (shape {self.shape})")
+        return self.reshape(tuple(n for i, n in enumerate(self.shape) if i not in axes or n != 1))
+
+    def unsqueeze(self, dim):
+        """Insert an axis of size 1 at position dim (negative: counted from the end of the result)."""
+        return self.expand_dims(dim, _what="unsqueeze")
+
+    def expand_dims(self, axis, _what="expand_dims"):
+        """NumPy's expand_dims: insert axes of size 1 (axis: an int or a tuple)."""
+        axes = axis if isinstance(axis, (tuple, list)) else (axis,)
+        ndim = self.ndim + len(axes)
+        axes = {_one_axis(a, ndim, _what) for a in axes}
+        sizes = iter(self.shape)
+        return self.reshape(tuple(1 if i in axes else next(sizes) for i in range(ndim)))
+
+    def flip(self, *axes, dims=None):
+        """Reverse the order along the given axes (all of them when none is given, as np.flip)."""
+        if dims is not None:
+            axes = (dims,)
+        if len(axes) == 1 and (axes[0] is None or isinstance(axes[0], (tuple, list))):
+            axes = () if axes[0] is None else tuple(axes[0])
+        chosen = {_one_axis(a, self.ndim, "flip") for a in axes} if axes else set(range(self.ndim))
+        return self[tuple(slice(None, None, -1) if i in chosen else slice(None) for i in range(self.ndim))]
+
+    def pad(self, pad_width, value=0.0):
+        """Surround with a constant: pad_width as NumPy's np.pad takes it - one (before, after) pair per
+        axis, one pair for every axis, or one number. (PyTorch's F.pad lists the LAST axis first:
+        nn.functional.pad takes that form.)"""
+        widths = np.asarray(pad_width)
+        if widths.dtype.kind not in "iu" or (widths < 0).any():
+            raise ArgumentError(f"pad: pad_width must hold non-negative integers, got {pad_width!r}")
+        if self.ndim == 0:
+            return self.clone()                         # a number has no sides to pad
+        try:
+            widths = np.broadcast_to(widths, (self.ndim, 2))
+        except ValueError:
+            raise ShapeError(f"pad: pad_width {pad_width!r} does not give a (before, after) pair for each axis of "
+                             f"a tensor of shape {self.shape}") from None
+        return _ops.Pad.apply(self, pad_width=tuple((int(a), int(b)) for a, b in widths), value=value)
+
+    def tril(self, k=0, *, diagonal=None):
+        """The lower triangle of the last two axes (elements above diagonal k set to 0)."""
+        k = k if diagonal is None else diagonal
+        keep = np.tri(*self.shape[-2:], k=k, dtype=bool)
+        return _ops.Where.apply(keep, self, 0.0)
+
+    def triu(self, k=0, *, diagonal=None):
+        """The upper triangle of the last two axes (elements below diagonal k set to 0)."""
+        k = k if diagonal is None else diagonal
+        keep = ~np.tri(*self.shape[-2:], k=k - 1, dtype=bool)
+        return _ops.Where.apply(keep, self, 0.0)
+
+    def diag(self, k=0):
+        """np.diag: of a vector, the square matrix with it on diagonal k; of a matrix, its diagonal k."""
+        if self.ndim == 1:
+            n = self.shape[0] + abs(k)
+            rows, cols = np.arange(self.shape[0]) + max(-k, 0), np.arange(self.shape[0]) + max(k, 0)
+            return _ops.ScatterAdd.apply(self, shape=(n, n), index=(rows, cols))
+        if self.ndim != 2:
+            raise ShapeError(f"diag: expects a vector or a matrix, got shape {self.shape}")
+        n = max(min(self.shape[0] + min(k, 0), self.shape[1] - max(k, 0)), 0)
+        return self[np.arange(n) + max(-k, 0), np.arange(n) + max(k, 0)]
+
+    def trace(self):
+        """Sum of the diagonal of a matrix."""
+        return self.diag().sum()
+
+    def outer(self, other):
+        """Outer product of two vectors: out[i, j] = self[i] · other[j]."""
+        other = other if isinstance(other, Tensor) else Tensor(other)
+        return self.reshape(-1, 1) * other.reshape(1, -1)
+
+    def tile(self, reps):
+        """np.tile: repeat the whole tensor reps[i] times along axis i (= PyTorch's x.repeat(*reps))."""
+        reps = _sizes(reps if isinstance(reps, (tuple, list)) else (reps,), "tile")
+        x = self.reshape((1,) * (len(reps) - self.ndim) + self.shape) if len(reps) > self.ndim else self
+        reps = (1,) * (x.ndim - len(reps)) + reps
+        # (a, b) tiled (r, s): view as (1, a, 1, b), broadcast to (r, a, s, b), merge the pairs
+        spread = x.reshape(tuple(v for n in x.shape for v in (1, n)))
+        wide = spread.broadcast_to(tuple(v for r, n in zip(reps, x.shape) for v in (r, n)))
+        return wide.reshape(tuple(r * n for r, n in zip(reps, x.shape)))
+
+    def repeat(self, *sizes, **numpy_style):
+        """PyTorch's repeat: x.repeat(2, 1) tiles the whole tensor (np.tile). NOT ndarray.repeat,
+        which repeats each element: that is repeat_interleave (np.repeat on a Tensor calls it)."""
+        if numpy_style:
+            raise ArgumentError("repeat: x.repeat(*sizes) is PyTorch's (it tiles); for NumPy's "
+                                "element-wise x.repeat(n, axis=...) use x.repeat_interleave(n, dim=...)")
+        return self.tile(_sizes(sizes, "repeat"))
+
+    def repeat_interleave(self, repeats, dim=None):
+        """Repeat each element `repeats` times (a number, or one count per element) along dim
+        (None: of the flattened tensor) - NumPy's np.repeat."""
+        x, dim = (self.reshape(-1), 0) if dim is None else (self, _one_axis(dim, self.ndim, "repeat_interleave"))
+        if isinstance(repeats, (int, np.integer)) and not isinstance(repeats, bool):
+            wide = x.expand_dims(dim + 1)
+            wide = wide.broadcast_to(wide.shape[:dim + 1] + (int(repeats),) + wide.shape[dim + 2:])
+            return wide.reshape(x.shape[:dim] + (-1,) + x.shape[dim + 1:])
+        index = np.repeat(np.arange(x.shape[dim]), np.asarray(repeats._data if isinstance(repeats, Tensor)
+                                                              else repeats))
+        return x[(slice(None),) * dim + (index,)]
+
+    def split(self, split_size_or_sections, dim=0):
+        """PyTorch's split: pieces of split_size_or_sections along dim (the last one may be shorter),
+        or pieces of the listed sizes. (np.split on a Tensor keeps NumPy's meaning: a number of
+        equal sections, or the indices to cut at.)"""
+        dim = _one_axis(dim, self.ndim, "split")
+        n = self.shape[dim]
+        if isinstance(split_size_or_sections, (int, np.integer)):
+            size = int(split_size_or_sections)
+            if size <= 0:
+                raise ArgumentError(f"split: the piece size must be positive, got {size}")
+            sizes = [min(size, n - start) for start in range(0, n, size)] or [0]
+        else:
+            sizes = list(split_size_or_sections)
+            if sum(sizes) != n:
+                raise ShapeError(f"split: sizes {sizes} add up to {sum(sizes)}, axis {dim} has {n} elements")
+        return self._cut(sizes, dim)
+
+    def chunk(self, chunks, dim=0):
+        """PyTorch's chunk: `chunks` pieces of equal size (the last may be smaller) along dim."""
+        n = self.shape[_one_axis(dim, self.ndim, "chunk")]
+        return self.split(max(-(-n // chunks), 1), dim)
+
+    def _cut(self, sizes, dim):
+        pieces, start = [], 0
+        for size in sizes:
+            pieces.append(self[(slice(None),) * dim + (slice(start, start + size),)])
+            start += size
+        return tuple(pieces)
 
     def __getitem__(self, index):
         """NumPy indexing: ints, slices, None, ..., bool masks and integer arrays. The gradient is
@@ -585,14 +1049,17 @@ class Tensor:
         return _ops.GetItem.apply(self, index=_ops.normalize_index(index))
 
     # -- softmax family and losses -------------------------------------------------------------------
-    def softmax(self, axis=-1):
-        return _ops.Softmax.apply(self, axis=_axis(axis))
+    def softmax(self, axis=-1, *, dim=None):
+        """eˣ / Σ eˣ along axis (default: the last; dim= is PyTorch's name)."""
+        return _ops.Softmax.apply(self, axis=_axis(axis if dim is None else dim))
 
-    def log_softmax(self, axis=-1):
-        return _ops.LogSoftmax.apply(self, axis=_axis(axis))
+    def log_softmax(self, axis=-1, *, dim=None):
+        return _ops.LogSoftmax.apply(self, axis=_axis(axis if dim is None else dim))
 
-    def logsumexp(self, axis=-1, keepdims=False):
-        return _ops.LogSumExp.apply(self, axis=_axis(axis), keepdims=keepdims)
+    def logsumexp(self, axis=-1, keepdims=False, *, dim=None, keepdim=None):
+        """log Σ eˣ along axis (default: the last; None: over everything)."""
+        axis, keepdims = _pick("logsumexp", None if dim is not None else axis, dim, keepdims, keepdim)
+        return _ops.LogSumExp.apply(self, axis=axis, keepdims=keepdims)
 
     def softmax_cross_entropy(self, target, reduction="mean"):
         """Cross-entropy of softmax(self) against `target`, fused and numerically stable.
