@@ -192,15 +192,14 @@ class Softmax(Activation):
         return {"type": "Softmax", "axis": self.axis}
 
 
-# -- layers from PyTorch's torch.nn (issue 14). Specs do not describe them (yet): their layer_spec says so.
+# -- layers from PyTorch's torch.nn (issue 14). Each one's settings are its spec entry.
 
-class _NotInSpecs:
-    """Mixin: a layer the spec format has no entry for."""
+class _Settings:
+    """Mixin: layer_spec() is {"type": <class name>, <each setting in SPEC_FIELDS>: its value}."""
+    SPEC_FIELDS = ()
 
     def layer_spec(self):
-        raise SpecError(f"{self.describe()} cannot be described by a spec yet (specs hold Linear and the "
-                        f"activations {', '.join(sorted(c.__name__ for c in ACTIVATIONS.values()))}); save "
-                        "the weights with nn.io.save_weights(model, path), or nn.to_torch(model)", path="layers")
+        return {"type": type(self).__name__, **{k: getattr(self, k) for k in self.SPEC_FIELDS}}
 
 
 def _number(value, name, what, low=-np.inf, high=np.inf):
@@ -209,8 +208,9 @@ def _number(value, name, what, low=-np.inf, high=np.inf):
     return float(value)
 
 
-class LeakyReLU(_NotInSpecs, Activation):
+class LeakyReLU(_Settings, Activation):
     """x for x > 0, negative_slope · x otherwise (torch.nn.LeakyReLU); derivative 1 or negative_slope."""
+    SPEC_FIELDS = ("negative_slope",)
 
     def __init__(self, negative_slope=0.01):
         self.negative_slope = _number(negative_slope, "negative_slope", "LeakyReLU")
@@ -222,8 +222,9 @@ class LeakyReLU(_NotInSpecs, Activation):
         return f"negative_slope={self.negative_slope}"
 
 
-class ELU(_NotInSpecs, Activation):
+class ELU(_Settings, Activation):
     """x for x > 0, α(eˣ − 1) otherwise (torch.nn.ELU)."""
+    SPEC_FIELDS = ("alpha",)
 
     def __init__(self, alpha=1.0):
         self.alpha = _number(alpha, "alpha", "ELU")
@@ -235,8 +236,9 @@ class ELU(_NotInSpecs, Activation):
         return f"alpha={self.alpha}"
 
 
-class GELU(_NotInSpecs, Activation):
+class GELU(_Settings, Activation):
     """x · Φ(x), Φ the standard normal CDF (torch.nn.GELU); approximate='tanh' for the tanh form."""
+    SPEC_FIELDS = ("approximate",)
 
     def __init__(self, approximate="none"):
         if approximate not in ("none", "tanh"):
@@ -250,15 +252,16 @@ class GELU(_NotInSpecs, Activation):
         return "" if self.approximate == "none" else f"approximate={self.approximate!r}"
 
 
-class SiLU(_NotInSpecs, Activation):
+class SiLU(_Settings, Activation):
     """x · σ(x) (torch.nn.SiLU, also called swish)."""
 
     def forward(self, x):
         return Tensor.silu(_tensor(x))
 
 
-class Softplus(_NotInSpecs, Activation):
+class Softplus(_Settings, Activation):
     """ln(1 + e^(βx)) / β, a smooth relu (torch.nn.Softplus, without its threshold)."""
+    SPEC_FIELDS = ("beta",)
 
     def __init__(self, beta=1.0):
         self.beta = _number(beta, "beta", "Softplus")
@@ -270,9 +273,10 @@ class Softplus(_NotInSpecs, Activation):
         return f"beta={self.beta}"
 
 
-class Flatten(_NotInSpecs, Module):
+class Flatten(_Settings, Module):
     """Merge the axes start_dim..end_dim into one (torch.nn.Flatten): by default every axis but the
     first (the batch), so (N, C, H, W) becomes (N, C·H·W) and (N, in) stays as it is."""
+    SPEC_FIELDS = ("start_dim", "end_dim")
 
     def __init__(self, start_dim=1, end_dim=-1):
         for name, value in (("start_dim", start_dim), ("end_dim", end_dim)):
@@ -287,7 +291,7 @@ class Flatten(_NotInSpecs, Module):
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
 
 
-class Dropout(_NotInSpecs, Module):
+class Dropout(_Settings, Module):
     """During training, zero each element with probability p and scale the others by 1 / (1 − p)
     (inverted dropout: the expected output is the input); in eval mode (model.eval()) the identity.
 
@@ -296,6 +300,7 @@ class Dropout(_NotInSpecs, Module):
             nn.manual_seed(seed) resets (so a seeded run draws the same masks).
     A new mask at every call - also when a training step is compiled with te.compile, which captures
     the step again when train()/eval() changes."""
+    SPEC_FIELDS = ("p",)
     keeps_size = True
     depends_on_training = True
 

@@ -388,8 +388,18 @@ def as_inputs(X, model, what="X"):
 
 
 def run_batches(model, X, batch_size=None):
-    """model(X) without recording a graph, optionally in chunks of batch_size rows; an ndarray."""
+    """model(X) without recording a graph and in evaluation mode (no dropout), optionally in chunks of
+    batch_size rows; an ndarray. The model's train/eval mode is restored afterwards."""
     X = as_inputs(X, model)
+    was_training = model.training
+    model.eval()
+    try:
+        return _run_batches(model, X, batch_size)
+    finally:
+        model.train(was_training)
+
+
+def _run_batches(model, X, batch_size):
     with no_grad():
         if batch_size is None or batch_size >= len(X):
             return _values(model(Tensor(X)), "model output")

@@ -20,7 +20,11 @@ The format (every field is checked; unknown fields are errors, not ignored):
                                              object with parameters: {"type": "uniform", "eps": 0.12}
          "bias_init": "zeros",               optional, same forms
          "dtype": "float64"},                optional, "float64" or "float32"
-        {"type": "Tanh"}, {"type": "Sigmoid"}, {"type": "ReLU"}, {"type": "Identity"},
+        {"type": "Tanh"}, {"type": "Sigmoid"}, {"type": "ReLU"}, {"type": "Identity"}, {"type": "SiLU"},
+        {"type": "LeakyReLU", "negative_slope": 0.01}, {"type": "ELU", "alpha": 1.0},
+        {"type": "GELU", "approximate": "none"}, {"type": "Softplus", "beta": 1.0},
+        {"type": "Flatten", "start_dim": 1, "end_dim": -1}, {"type": "Dropout", "p": 0.5}
+                                             (each setting optional, with PyTorch's default)
         {"type": "Softmax", "axis": -1}      axis optional, default -1, in [-64, 63]; as the last layer
       ],                                     before SoftmaxCrossEntropy (the default loss) it warns: that
                                              loss applies softmax itself (DoubleActivationWarning)
@@ -53,7 +57,7 @@ the size). A built model is a Sequential; its parameters are named "<layer index
 SoftmaxCrossEntropy (mean), SGD with lr 0.01, 100 epochs of full-batch descent.
 
 Every problem raises SpecError whose message starts with the field path, e.g.
-    layers[2].type: unknown 'Tanhh' (expected one of Identity, Linear, ReLU, Sigmoid, Softmax, Tanh); did you mean 'Tanh'?
+    layers[2].type: unknown 'Tanhh' (expected one of Dropout, ELU, ..., Softplus, Tanh); did you mean 'Tanh'?
     layers[2].in: 4 does not chain: layers[0] (Linear 2→3) produces 3 outputs
     optimizer.lr: must be a finite number >= 0, got NaN
 """
@@ -70,7 +74,8 @@ from tinygrad_edu import ArgumentError, NotRegularFileError, open_regular
 
 from . import init as _init
 from .errors import DoubleActivationWarning, SpecError, parsing, printable
-from .layers import ACTIVATIONS, Linear, Sequential, Softmax
+from .layers import (ACTIVATIONS, ELU, GELU, Dropout, Flatten, LeakyReLU, Linear, Sequential, SiLU, Softmax,
+                     Softplus)
 from .losses import LOSSES
 from .optim import OPTIMIZERS, SCHEDULES
 
@@ -227,8 +232,12 @@ def _initializer(value, path):
 _LAYER_FIELDS = {
     "Linear": {"type", "in", "out", "bias", "init", "bias_init", "dtype"},
     "Softmax": {"type", "axis"},
+    "LeakyReLU": {"type", "negative_slope"}, "ELU": {"type", "alpha"}, "GELU": {"type", "approximate"},
+    "Softplus": {"type", "beta"}, "Flatten": {"type", "start_dim", "end_dim"}, "Dropout": {"type", "p"},
 }
-_LAYER_TYPES = sorted({"Linear"} | {cls.__name__ for cls in ACTIVATIONS.values()})
+_SETTINGS = {"LeakyReLU": LeakyReLU, "ELU": ELU, "GELU": GELU, "SiLU": SiLU, "Softplus": Softplus,
+             "Flatten": Flatten, "Dropout": Dropout}         # layers with settings (or none) of their own
+_LAYER_TYPES = sorted({"Linear"} | {cls.__name__ for cls in ACTIVATIONS.values()} | set(_SETTINGS))
 
 
 def _layer(value, path):
@@ -253,6 +262,18 @@ def _layer(value, path):
             out["dtype"] = _choice(value["dtype"], _join(path, "dtype"), ("float32", "float64"), "dtype")
     elif kind == "Softmax" and "axis" in value:
         out["axis"] = _int(value["axis"], _join(path, "axis"), low=-MAX_AXIS, high=MAX_AXIS - 1)
+    for key in sorted(_LAYER_FIELDS.get(kind, {"type"}) - {"type"}) if kind in _SETTINGS else ():
+        if key not in value:
+            continue                                        # (each setting has its layer's default)
+        where = _join(path, key)
+        if key in ("start_dim", "end_dim"):
+            out[key] = _int(value[key], where, low=-MAX_AXIS, high=MAX_AXIS - 1)
+        elif key == "approximate":
+            out[key] = _choice(value[key], where, ("none", "tanh"), "approximation")
+        elif key == "p":
+            out[key] = _number(value[key], where, low=0.0, high=1.0)
+        else:
+            out[key] = _number(value[key], where, low=-1e6, high=1e6)
     return out
 
 
@@ -491,6 +512,8 @@ def from_spec(spec, seed=None):
                                  dtype=layer.get("dtype", "float64")))
         elif kind == "Softmax":
             layers.append(Softmax(axis=layer.get("axis", -1)))
+        elif kind in _SETTINGS:
+            layers.append(_SETTINGS[kind](**{k: v for k, v in layer.items() if k != "type"}))
         else:
             layers.append(ACTIVATIONS[kind.lower()]())
     return Sequential(*layers)

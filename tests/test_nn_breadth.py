@@ -2,6 +2,8 @@
 Dropout, PyTorch's names of the losses, nn.functional, and optimizers that de-duplicate parameters."""
 import warnings
 
+import re
+
 import numpy as np
 import pytest
 
@@ -127,10 +129,34 @@ def test_fit_with_dropout_compiled_and_eager_agree():
     assert te_ and tc
 
 
-def test_new_layers_say_that_specs_do_not_describe_them():
-    for layer in (nn.Dropout(0.1), nn.GELU(), nn.LeakyReLU(), nn.Flatten()):
-        with pytest.raises(SpecError, match="cannot be described by a spec yet"):
-            nn.Sequential(nn.Linear(2, 2), layer).to_spec()
+def test_new_layers_are_described_by_specs_and_save_and_load(tmp_path):
+    model = nn.Sequential(nn.Linear(2, 4), nn.LeakyReLU(0.1), nn.Dropout(0.2), nn.Linear(4, 4), nn.GELU("tanh"),
+                          nn.Flatten(), nn.ELU(0.5), nn.SiLU(), nn.Softplus(2.0), nn.Linear(4, 2))
+    spec = model.to_spec()
+    assert spec["layers"][1] == {"type": "LeakyReLU", "negative_slope": 0.1}
+    assert spec["layers"][2] == {"type": "Dropout", "p": 0.2}
+    assert spec["layers"][5] == {"type": "Flatten", "start_dim": 1, "end_dim": -1}
+    model.save(tmp_path / "m.npz")
+    again = nn.load(tmp_path / "m.npz")
+    assert repr(again) == repr(model)
+    model.eval()
+    X = np.random.default_rng(0).standard_normal((5, 2))
+    np.testing.assert_array_equal(again.predict(X), model.predict(X))
+    np.testing.assert_allclose(again(X).data if not again.training else again.eval()(X).data, model(X).data)
+    for bad, field in (({"type": "Dropout", "p": 1.5}, "layers[0].p"),
+                       ({"type": "GELU", "approximate": "exact"}, "layers[0].approximate"),
+                       ({"type": "Flatten", "start_dim": 1000}, "layers[0].start_dim"),
+                       ({"type": "LeakyReLU", "slope": 0.1}, "layers[0]")):
+        with pytest.raises(SpecError, match=re.escape(field)):
+            nn.validate_spec({"layers": [bad]})
+
+
+def test_predict_runs_in_eval_mode_and_restores_the_mode():
+    model = nn.Sequential(nn.Linear(2, 8), nn.Dropout(0.5), nn.Linear(8, 2))
+    X = np.random.default_rng(1).standard_normal((50, 2))
+    first = model.predict(X)
+    assert model.training                                      # restored
+    np.testing.assert_array_equal(model.predict(X), first)     # no dropout: the same answer every time
 
 
 def test_reprs():

@@ -89,7 +89,7 @@ def bad(path_value):
 
 # (field to change, new value, expected message fragment (regex), expected path)
 ERRORS = [
-    (("layers", 1, "type"), "Tanhh", r"unknown layer type 'Tanhh' \(expected one of Identity, Linear, ReLU, Sigmoid, Softmax, Tanh\)", "layers[1].type"),
+    (("layers", 1, "type"), "Tanhh", r"unknown layer type 'Tanhh' \(expected one of Dropout, ELU, Flatten, GELU, Identity, LeakyReLU, Linear, ReLU, SiLU, Sigmoid, Softmax, Softplus, Tanh\)", "layers[1].type"),
     (("layers", 1, "type"), "relu", r"did you mean 'ReLU'", "layers[1].type"),
     (("layers", 1, "type"), 3, "must be a string", "layers[1].type"),
     (("layers", 1, "type"), ..., "missing required field 'type'", "layers[1]"),
