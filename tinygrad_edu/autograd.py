@@ -100,9 +100,7 @@ def _root_grad(root, grad, as_tensor):
             raise ShapeError(f"backward: grad has shape {g.shape} but the tensor has shape {root.shape}")
         if g.dtype != root.dtype:
             g = g.astype(root.dtype)
-    if as_tensor:
-        return g if isinstance(g, Tensor) else Tensor(g)
-    return _value(g)
+    return (g if isinstance(g, Tensor) else Tensor(g)) if as_tensor else _value(g)
 
 
 def _lift(fn, t):
@@ -182,7 +180,7 @@ def backward(roots, grads, retain_graph=False, create_graph=False, capture=None,
         taken.add(id(g))
         receive(r, g)
     retained, visited = [], []              # stored / released only once every step succeeded
-    last_write, anomaly = _fn.last_write(), modes.anomaly
+    last_write, anomaly = _fn._last_write, modes.anomaly   # (ops older than the last in-place write get checked)
     recording = set_grad_enabled(create_graph)   # the backward's own ops are recorded only for
     try:                                              # create_graph (a capture sees them anyway)
         while waiting:

@@ -50,8 +50,7 @@ def nonfinite(a):
 def check_finite(fn, arrays, stage):
     """detect_anomaly(): raise if any float array among `arrays` holds NaN or inf."""
     for i, a in enumerate(arrays):
-        bad = None if a is None else nonfinite(a)
-        if bad:
+        if a is not None and (bad := nonfinite(a)):
             what = "output" if stage == "forward" else f"gradient for input {i}"
             raise AnomalyError(f"{fn.name} {stage} produced {bad} in its {what} (shape {np.shape(a)}); "
                                f"the op was created at {getattr(fn, 'where', '<unknown>')}")
@@ -93,11 +92,6 @@ def version_of(arr):
     return entry[0] if entry is not None else 0
 
 
-def last_write():
-    """Clock value of the most recent in-place write (ops recorded after it need no check)."""
-    return _last_write
-
-
 # ---------------------------------------------------------------------------------------------
 
 def describe(arrays):
@@ -111,12 +105,6 @@ def as_constant(value, op):
     if isinstance(value, (int, float, np.integer, np.floating, np.bool_)):
         return value
     return to_array(value, what=op)
-
-
-def _own_constants(arrays, args):
-    """What an op keeps for backward: its arrays, with a copy of each plain NumPy array it was given
-    (so the caller may change theirs before backward)."""
-    return [a.copy() if type(a) is np.ndarray and not isinstance(p, Tensor) else a for a, p in zip(arrays, args)]
 
 
 class Function:
@@ -168,7 +156,10 @@ class Function:
         if record:                              # this is the only place edges are made
             fn.seq = tick()
             fn.inputs = args
-            fn.arrays = _own_constants(arrays, args) if constants and fn.saves_inputs else arrays
+            fn.arrays = arrays                  # (a plain NumPy array it keeps is copied: the caller may change it)
+            if constants and fn.saves_inputs:
+                fn.arrays = [a.copy() if type(a) is np.ndarray and not isinstance(p, Tensor) else a
+                             for a, p in zip(arrays, args)]
             fn.out, fn.needs, fn.scope = out, needs, modes.scope
         result = Tensor._make(out, fn if record else None, record)
         if modes.tracer is not None:
