@@ -70,6 +70,7 @@ def ones_like(t, dtype=None, requires_grad=False):
 
 
 def full_like(t, fill_value, dtype=None, requires_grad=False):
+    """A tensor of t's shape (and dtype, unless given) filled with fill_value."""
     return _made(np.full(np.shape(t), fill_value, _dtype_of(t) if dtype is None else dtype), requires_grad,
                  "full_like")
 
@@ -220,6 +221,7 @@ def split(tensor, split_size_or_sections, dim=0):
 
 
 def chunk(tensor, chunks, dim=0):
+    """Split into `chunks` nearly equal pieces along dim (torch.chunk); see Tensor.chunk."""
     return _as_tensor(tensor).chunk(chunks, dim)
 
 

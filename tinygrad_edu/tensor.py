@@ -188,6 +188,7 @@ class Tensor:
         return self._read(".item()").item()
 
     def tolist(self):
+        """The values as nested Python lists (numbers), like ndarray.tolist()."""
         return self._read(".tolist()").tolist()
 
     def __array__(self, dtype=None, copy=None):
@@ -384,6 +385,7 @@ class Tensor:
         return _ops.MatMul.apply(other, self)
 
     def matmul(self, other):
+        """Matrix product self @ other (NumPy's matmul: 1-D operands promoted, batch axes broadcast); da = g @ bᵀ, db = aᵀ @ g."""
         return _ops.MatMul.apply(self, other)
 
     def dot(self, other):
@@ -500,6 +502,7 @@ class Tensor:
         return self._inplace(np.subtract, other, "sub_", alpha)
 
     def mul_(self, other):
+        """self *= other, in place (not recorded: use it inside no_grad() on tensors that require grad)."""
         return self._inplace(np.multiply, other, "mul_")
 
     def copy_(self, src):
@@ -507,9 +510,11 @@ class Tensor:
         return self._inplace(None, src, "copy_")
 
     def fill_(self, value):
+        """Set every element to `value`, in place."""
         return self._inplace(None, value, "fill_")
 
     def zero_(self):
+        """Set every element to 0, in place (PyTorch's zero_; optimizers use p.grad = None instead)."""
         return self._inplace(None, 0, "zero_")
 
     def __setitem__(self, index, value):
@@ -627,9 +632,11 @@ class Tensor:
 
     # -- elementwise -------------------------------------------------------------------------------
     def exp(self):
+        """eˣ elementwise; derivative eˣ (the output itself)."""
         return _ops.Exp.apply(self)
 
     def log(self):
+        """Natural logarithm elementwise; derivative 1/x. log of 0 is -inf and of a negative number NaN, as in NumPy."""
         return _ops.Log.apply(self)
 
     def log2(self):
@@ -661,9 +668,11 @@ class Tensor:
         return _ops.Erf.apply(self)
 
     def tanh(self):
+        """tanh x elementwise; derivative 1 − tanh²(x), computed from the output."""
         return _ops.Tanh.apply(self)
 
     def sigmoid(self):
+        """σ(x) = 1 / (1 + e⁻ˣ) elementwise, finite for every x; derivative σ(x)(1 − σ(x))."""
         return _ops.Sigmoid.apply(self)
 
     def relu(self):
@@ -700,6 +709,7 @@ class Tensor:
         return self * self.sigmoid()
 
     def abs(self):
+        """|x| elementwise; derivative sign(x), 0 at x = 0 (as PyTorch)."""
         return _ops.Abs.apply(self)
 
     def sign(self):
@@ -707,17 +717,19 @@ class Tensor:
         return _ops.Sign.apply(self)
 
     def sqrt(self):
+        """√x elementwise; derivative 1 / (2√x)."""
         return _ops.Sqrt.apply(self)
 
     def rsqrt(self):
-        """1 / √x."""
+        """1 / √x elementwise (PyTorch's rsqrt), as x ** -0.5."""
         return _ops.Pow.apply(self, p=-0.5)
 
     def reciprocal(self):
-        """1 / x."""
+        """1 / x elementwise; derivative −1 / x²."""
         return _ops.Div.apply(1.0, self)
 
     def square(self):
+        """x² elementwise; derivative 2x."""
         return _ops.Pow.apply(self, p=2)
 
     def maximum(self, other):
@@ -798,30 +810,37 @@ class Tensor:
         return self ** exponent
 
     def neg(self):
-        """−self."""
+        """−x (the same as -x; PyTorch's method form)."""
         return -self
 
     # comparisons as methods: boolean tensors without a graph, like the operators
     def eq(self, other):
+        """self == other elementwise, a bool Tensor without a graph (PyTorch's method form)."""
         return self == other
 
     def ne(self, other):
+        """self != other elementwise, a bool Tensor without a graph."""
         return self != other
 
     def lt(self, other):
+        """self < other elementwise, a bool Tensor without a graph."""
         return self < other
 
     def le(self, other):
+        """self <= other elementwise, a bool Tensor without a graph."""
         return self <= other
 
     def gt(self, other):
+        """self > other elementwise, a bool Tensor without a graph."""
         return self > other
 
     def ge(self, other):
+        """self >= other elementwise, a bool Tensor without a graph."""
         return self >= other
 
     # -- shape -------------------------------------------------------------------------------------
     def reshape(self, *shape):
+        """The same values in a new shape (`x.reshape(2, 3)` or `x.reshape((2, 3))`, one -1 allowed); the gradient is reshaped back."""
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
         return _ops.Reshape.apply(self, shape=shape)
@@ -867,6 +886,7 @@ class Tensor:
 
     @property
     def T(self):
+        """The axes in reverse order (a matrix transposed), as ndarray.T."""
         return _ops.Transpose.apply(self, axes=None)
 
     def t(self):
@@ -877,6 +897,7 @@ class Tensor:
         return self.T
 
     def swapaxes(self, a, b):
+        """Swap two axes (NumPy's swapaxes; PyTorch's transpose(d0, d1) and swapdims); the gradient is swapped back."""
         axes = list(range(self._data.ndim))
         try:
             axes[a], axes[b] = axes[b], axes[a]
@@ -887,6 +908,7 @@ class Tensor:
     swapdims = swapaxes
 
     def broadcast_to(self, shape):
+        """The values repeated along new or size-1 axes to `shape` (NumPy's rule); the gradient is summed back."""
         return _ops.BroadcastTo.apply(self, shape=tuple(shape))
 
     def expand(self, *sizes):
@@ -1054,6 +1076,7 @@ class Tensor:
         return _ops.Softmax.apply(self, axis=_axis(axis if dim is None else dim))
 
     def log_softmax(self, axis=-1, *, dim=None):
+        """log softmax along `axis` (dim=), computed stably as x − logsumexp(x); derivative g − softmax(x) · Σg."""
         return _ops.LogSoftmax.apply(self, axis=_axis(axis if dim is None else dim))
 
     def logsumexp(self, axis=-1, keepdims=False, *, dim=None, keepdim=None):
