@@ -799,7 +799,7 @@ def main(argv=None):
                       "ratio_min": ratios[0], "ratio_max": ratios[-1], "reference": ref_name}
             print(f"{name:<10} {c:<12} {med:>9.1f} {f'({lo:.1f}–{hi:.1f})':>16} {res[c]['ratio']:>7.2f}")
         if "torch" in samples_:
-            for c in ("engine", "engine+nn"):
+            for c in ("engine", "engine+nn") if "engine+nn" in samples_ else ("engine",):
                 r = statistics.median(a / b for a, b in zip(samples_[c], samples_["torch"]))
                 res[c]["ratio_to_torch"] = r
                 print(f"{name:<10} {c + '/torch':<12} {'':>9} {'':>16} {r:>7.2f}")

@@ -1003,7 +1003,9 @@ class SoftmaxCrossEntropy(Function):
         if self.reduction == "none":
             g = g.reshape(g.shape + (1,))                # one g per row, for every class
         y = one_hot(target, z.shape[-1], z.dtype) if self.labels else target
-        probs = softmax(z, -1) if isinstance(z, Tensor) else self.probs     # (recorded on Tensors)
+        # ŷ: the probabilities forward computed (the documents' delta3 = probs); on Tensors (create_graph,
+        # te.compile) recomputed, so that the computation is recorded too
+        probs = softmax(z, -1) if isinstance(z, Tensor) else self.probs
         gz = (probs - y) * g if self.needs[0] else None
         gt = -log_softmax(z, -1) * g if self.needs[1] else None
         return gz, gt
