@@ -1,11 +1,12 @@
 """How fast is tinygrad_edu? Per-step time against hand-written NumPy (and PyTorch eager, if installed).
 
-    python examples/benchmark.py            # full run (a few minutes)
+    python examples/benchmark.py            # full run (a minute or two)
     python examples/benchmark.py --quick    # a rough run in well under a minute
     python examples/benchmark.py --json results.json
 
 Every workload is run by each contestant, interleaved in one process, several repeats; the table shows
-the median time per step and its ratio to the hand-written NumPy step measured in the same run.
+the median time per step, its spread over the repeats, and its ratio to the first contestant (the best
+hand-written NumPy of the same step) measured in the same repeat.
 
   W1  document 000's network: 2-3-2 tanh, summed softmax cross-entropy + L2 (λ = 0.01), full batch of
       200 moons points, gradient descent ε = 0.01, float64.
@@ -13,19 +14,22 @@ the median time per step and its ratio to the hand-written NumPy step measured i
       float32, synthetic data of MNIST's shape.
   W3  document 003's network: 2-25-50-25-2 sigmoid, quadratic cost ½‖a − y‖², one sample per update
       (pure per-op overhead), lr 0.01, float64.
-  add forward + backward of one `+` of two (3, 2) arrays, against the bare NumPy add.
+  add        forward + backward of one `+` of two (3, 2) arrays, against the bare NumPy add.
   inference  W2's forward pass under no_grad, against the NumPy forward pass.
-  memory     tracemalloc: W1's traced memory after 10,000 steps vs after 100 (the graph is freed every
-      step), and W2's peak against hand-written NumPy's peak.
+  capture    the first call of each compiled step: capture, code generation, compilation.
+  memory     tracemalloc: eager W1's traced memory after 10,000 steps vs after 100 (the graph is freed
+      every step); a compiled replay allocates nothing; W2's peak per step for each contestant.
 
 Contestants:
-  numpy    hand-written backprop in the documents' style (000's build_model loop, the TwoLayerNet of
-           001's book with its sigmoid_grad, 003's Layer.backward): the reference of every ratio.
-  engine   tinygrad_edu used as a user would: Tensor ops, loss.backward(), in-place updates under
-           no_grad (exactly what nn.SGD does).
-  torch    PyTorch eager on the CPU with one thread, the same ops and updates (when installed).
-The documents' code recomputes sigmoid inside its derivative; `numpy-lean` is hand-written NumPy that
-does not (shown for information, so the engine is also compared with the best plain NumPy).
+  numpy-lean   hand-written NumPy without recomputation, in place where it reads naturally: the
+               reference of every ratio.
+  numpy (doc)  hand-written backprop in the documents' style (000's build_model loop, the TwoLayerNet of
+               001's book with its sigmoid_grad, 003's Layer.backward).
+  engine       tinygrad_edu used as a user would: Tensor ops, loss.backward(), in-place updates under
+               no_grad; engine+nn: the same network with nn.Sequential/nn.Linear and nn.SGD.
+  compiled     engine's step under te.compile; compiled+nn: nn's training step under te.compile (what
+               nn.fit runs by default).
+  torch        PyTorch eager on the CPU with one thread, the same ops and updates (when installed).
 All contestants start from the same weights and do the same arithmetic; the script checks that they end
 with the same weights, so no one is timed doing less work.
 """
