@@ -442,6 +442,26 @@ def test_returns_fresh_copies_and_grads_are_tensors():
     assert first.item() > second.item() > third.item()
 
 
+def test_two_threads_can_call_one_compiled_step():
+    import threading
+    W = Tensor(np.arange(6.0).reshape(3, 2))
+    c = te.compile(lambda x: (x @ W).tanh().sum())
+    rng = np.random.default_rng(0)
+    inputs = [rng.standard_normal((4, 3)) for _ in range(200)]
+    wrong = []
+
+    def run():
+        for x in inputs:
+            if not np.isclose(c(x).item(), np.tanh(x @ W.data).sum(), rtol=1e-12):
+                wrong.append(x)
+    threads = [threading.Thread(target=run) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert wrong == [] and len(c.captures) == 1
+
+
 def test_the_replay_allocates_nothing_per_step():
     X, y = moons()
     step, ps = doc000_step()

@@ -37,11 +37,12 @@ runs eagerly (so the anomaly is caught at its op).
 import builtins
 import functools
 import inspect
-import os
-import sys
 import numbers
 import operator
+import os
 import re
+import sys
+import threading
 
 import numpy as np
 
@@ -565,6 +566,7 @@ class CompiledStep:
         if not callable(fn):
             raise ArgumentError(f"te.compile: expected a function, got {type(fn).__name__}")
         self.fn, self.cache_size = fn, cache_size
+        self.lock = threading.Lock()    # a replay writes its own buffers: one call at a time
         self.captures = {}              # signature -> [Capture] (differing in their guards)
         self.misses = []                # why each capture after the first was made
         self.last = None
@@ -580,6 +582,10 @@ class CompiledStep:
             raise ArgumentError("te.compile: pass the step's arguments by position")
         if modes.anomaly or modes.tracer is not None:
             return self.fn(*args)                       # anomaly hunting, or called from a capture
+        with self.lock:
+            return self._call(args)
+
+    def _call(self, args):
         last = self.last
         if last is not None:                            # the capture used last time, if it still holds
             out = last.fast(args)
