@@ -160,3 +160,23 @@ def test_a_numpy_constant_changed_before_backward_does_not_change_the_gradient()
     loss.backward()                                         # ... the gradient is the one of the graph
     np.testing.assert_array_equal(x.grad.data, [1.0, 2.0, 3.0])
     np.testing.assert_allclose(z.grad.data, np.full((2, 3), 1 / 3) - np.eye(3)[[0, 2]])
+
+
+def test_in_place_stamps_of_dead_buffers_are_dropped_without_callbacks():
+    """The in-place stamps keep a weak reference per buffer but no callback (Python loses a Ctrl-C that
+    arrives while a callback runs): the entries of buffers that died are dropped as new ones come,
+    and a dead buffer's entry never stamps a new array that reuses its id."""
+    from tinygrad_edu import function
+    for _ in range(10_000):
+        t = Tensor(np.ones(3))
+        t += 1
+    assert len(function._stamps) < 300
+    assert all(e[1]() is not None for e in function._stamps.values()) or len(function._stamps) >= 64
+    fresh = np.ones(3)
+    assert function.version_of(fresh) == 0
+    x = Tensor(np.ones(3), requires_grad=True)
+    c = Tensor(np.ones(3))
+    y = (x * c).sum()
+    c += 1                                                # the saved operand changed: refused
+    with pytest.raises(te.GraphError, match="modified in place"):
+        y.backward()

@@ -98,8 +98,7 @@ def _root_grad(root, grad, as_tensor):
         g = grad if isinstance(grad, Tensor) else to_array(grad, what="backward(grad=...)")
         if g.shape != root.shape:
             raise ShapeError(f"backward: grad has shape {g.shape} but the tensor has shape {root.shape}")
-        if g.dtype != root.dtype:
-            g = g.astype(root.dtype)
+        g = g if g.dtype == root.dtype else g.astype(root.dtype)
     return (g if isinstance(g, Tensor) else Tensor(g)) if as_tensor else _value(g)
 
 
@@ -110,7 +109,7 @@ def _lift(fn, t):
             raise GraphError(f"{fn.name}: the .data of its output or of one of its inputs was replaced "
                              "after the op ran; its backward cannot be recorded (create_graph=True)")
     tracing = modes.tracer is not None       # a capture follows the caller's own constants
-    return [p if isinstance(p, Tensor) or tracing else arr for p, arr in zip(fn.inputs, fn.arrays)] + [t]
+    return [p if tracing or isinstance(p, Tensor) else a for p, a in zip(fn.inputs, fn.arrays)] + [t]
 
 
 class _HoldInterrupt:
@@ -140,10 +139,8 @@ def _store(t, g, taken):
         t._grad = g if t.grad is None else t.grad + g
     elif t._grad is not None:
         t._grad._data = t._grad._data + g
-    else:
-        if id(g) in taken or g.base is not None:
-            g = g.copy()
-        t._grad = Tensor._make(g, None, False)
+    else:                                         # (a view, or an array stored elsewhere: a copy)
+        t._grad = Tensor._make(g.copy() if id(g) in taken or g.base is not None else g, None, False)
     taken.add(id(g))
     if modes.tracer is not None:
         modes.tracer.set_grad(t, t._grad)

@@ -63,6 +63,7 @@ tick = itertools.count(1).__next__     # thread-safe: each call returns a new, l
 _stamps = {}                            # id(root buffer) -> [tick of its last in-place write, weakref]
 _last_write = 0                         # tick of the most recent in-place write anywhere
 _stamp_lock = threading.Lock()
+_purge_at = [64]                        # drop the entries of dead buffers when there are this many
 
 
 def _root(arr):
@@ -73,23 +74,26 @@ def _root(arr):
 
 
 def note_inplace(arr):
-    """Record that the buffer behind `arr` was just modified in place."""
-    global _last_write
+    """Record that the buffer behind `arr` was just modified in place. (No weakref callbacks: Python
+    loses a Ctrl-C that arrives while one runs, so dead buffers' entries are dropped here instead.)"""
+    global _last_write, _stamps
     root = _root(arr)
-    key = id(root)
     with _stamp_lock:
         _last_write = now = tick()
-        entry = _stamps.get(key)        # an entry is dropped when its buffer dies, so a live entry
-        if entry is not None:           # for id(root) is root's own
+        entry = _stamps.get(id(root))
+        if entry is not None and entry[1]() is root:
             entry[0] = now
-        else:
-            _stamps[key] = [now, weakref.ref(root, lambda _, key=key: _stamps.pop(key, None))]
+        else:                           # a new buffer (or a dead one's id, reused)
+            _stamps[id(root)] = [now, weakref.ref(root)]
+            if len(_stamps) >= _purge_at[0]:
+                _stamps = {k: e for k, e in _stamps.items() if e[1]() is not None}
+                _purge_at[0] = max(64, 2 * len(_stamps))
 
 
 def version_of(arr):
     """The clock value when the buffer behind `arr` was last modified in place (0: never)."""
-    entry = _stamps.get(id(_root(arr)))
-    return entry[0] if entry is not None else 0
+    entry = _stamps.get(id(root := _root(arr)))
+    return entry[0] if entry is not None and entry[1]() is root else 0
 
 
 # ---------------------------------------------------------------------------------------------
