@@ -162,16 +162,23 @@ def test_a_numpy_constant_changed_before_backward_does_not_change_the_gradient()
     np.testing.assert_allclose(z.grad.data, np.full((2, 3), 1 / 3) - np.eye(3)[[0, 2]])
 
 
-def test_in_place_stamps_of_dead_buffers_are_dropped_without_callbacks():
+def test_in_place_stamps_of_dead_buffers_are_dropped_without_callbacks(monkeypatch):
     """The in-place stamps keep a weak reference per buffer but no callback (Python loses a Ctrl-C that
     arrives while a callback runs): the entries of buffers that died are dropped as new ones come,
     and a dead buffer's entry never stamps a new array that reuses its id."""
     from tinygrad_edu import function
-    for _ in range(10_000):
-        t = Tensor(np.ones(3))
-        t += 1
-    assert len(function._stamps) < 300
-    assert all(e[1]() is not None for e in function._stamps.values()) or len(function._stamps) >= 64
+    monkeypatch.setattr(function, "_stamps", {})          # start from an empty table
+    monkeypatch.setattr(function, "_purge_at", [64])
+    doomed = [Tensor(np.ones(3)) for _ in range(1000)]
+    for d in doomed:
+        d += 1                                            # 1,000 stamped buffers, alive together
+    assert len(function._stamps) == 1000
+    kept = [Tensor(np.ones(3)) for _ in range(200)]      # (made while those live: ids all new)
+    del doomed, d                                         # ... now all dead
+    for k in kept:
+        k += 1                                            # new entries come: the dead ones' are dropped
+    assert len(function._stamps) <= 300
+    assert all(function.version_of(k.data) > 0 for k in kept)   # the live ones' entries were kept
     fresh = np.ones(3)
     assert function.version_of(fresh) == 0
     x = Tensor(np.ones(3), requires_grad=True)
