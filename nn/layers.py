@@ -15,7 +15,6 @@ import numpy as np
 from tinygrad_edu import ArgumentError, DTypeError, ShapeError, Tensor, capturing, dropout, guard
 
 from . import init as _init
-from .errors import SpecError
 from .module import Module, Parameter, check_positive_int
 
 
