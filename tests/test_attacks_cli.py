@@ -112,3 +112,39 @@ def test_the_installed_command_enters_through_the_launcher():
     assert 'tinygrad-edu = "tinygrad_edu_launcher:main"' in text
     import tinygrad_edu_launcher
     assert tinygrad_edu_launcher.main(["--version"]) == 0
+
+
+SWALLOWED = """
+import sys, time
+import nn.cli
+import tinygrad_edu_launcher
+
+class Finalizer:
+    def __del__(self):                 # Python drops an exception raised in here ("Exception ignored")
+        print('ready', flush=True)
+        time.sleep(60)                 # ... so the Ctrl-C that lands in this sleep is lost
+
+def command(argv):
+    Finalizer()                        # dies at once: its __del__ runs now
+    time.sleep(60)                     # without the last resort, the command would go on for a minute
+    return 0
+
+nn.cli.main = command
+sys.exit(tinygrad_edu_launcher.main())
+"""
+
+
+@pytest.mark.skipif(not POSIX, reason="sends SIGINT")
+def test_a_ctrl_c_that_python_drops_in_a_finalizer_still_ends_the_command():
+    child = subprocess.Popen([sys.executable, "-c", SWALLOWED], cwd=REPO, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+    assert child.stdout.readline().strip() == "ready"
+    start = time.monotonic()
+    child.send_signal(signal.SIGINT)
+    _, err = child.communicate(timeout=50)
+    waited = time.monotonic() - start
+    assert child.returncode == 130
+    assert "Exception ignored" in err and "KeyboardInterrupt" in err     # Python did drop it
+    assert err.rstrip().endswith("\ntinygrad-edu: interrupted") and err.count("interrupted") == 1
+    import tinygrad_edu_launcher
+    assert tinygrad_edu_launcher.GRACE <= waited < 30
