@@ -223,6 +223,18 @@ def test_pyproject_declares_the_runtime_dependencies_and_ships_the_digits():
     assert (ROOT / "nn" / "_data" / "digits.npz").stat().st_size < 100_000
 
 
+def test_the_optional_oracles_are_declared_extras_the_readme_names():
+    text = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    extras = re.search(r"^\[project\.optional-dependencies\]\n(.*?)\n\n", text, re.S | re.M).group(1)
+    declared = dict(re.findall(r'^(\w+) = \["([^"]+)"', extras, re.M))
+    assert declared["torch"] == "torch==2.13.0"            # the CPU build CI installs (others download GBs)
+    assert declared["sklearn"].startswith("scikit-learn")
+    assert declared["test"].startswith("pytest")
+    for name in declared:
+        if name != "test":
+            assert f'pip install ".[{name}]"' in README, name
+
+
 BLOCK_SKLEARN = "import sys\nsys.modules['sklearn'] = None\nsys.modules['sklearn.datasets'] = None\n"
 
 
